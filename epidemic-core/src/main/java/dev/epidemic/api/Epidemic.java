@@ -1,0 +1,225 @@
+package dev.epidemic.api;
+
+import dev.epidemic.dialect.Dialect;
+import dev.epidemic.engine.ChangeCodec;
+import dev.epidemic.engine.Databases;
+import dev.epidemic.engine.Dispatcher;
+import dev.epidemic.engine.Registration;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A running consumer: it installs the capture its handlers need, then hands every committed change
+ * to them, at least once and in order, until closed.
+ *
+ * <pre>{@code
+ * try (Epidemic epidemic = Epidemic.builder(dataSource)
+ *         .consumer("mail-server")
+ *         .handle("public.mail_users", List.of("username", "quota_bytes"), new MailUsers())
+ *         .build()
+ *         .start()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>{@link #run()} runs the dispatcher on the caller's thread; {@link #start()} runs it on a thread of
+ * its own. {@link #close()} stops after the change in hand and stores the position.
+ */
+public final class Epidemic implements Runnable, AutoCloseable {
+    private final Dispatcher dispatcher;
+    private final String consumer;
+    private final Runnable installer;
+    private volatile Thread thread;
+
+    private Epidemic(Dispatcher dispatcher, String consumer, Runnable installer) {
+        this.dispatcher = dispatcher;
+        this.consumer = consumer;
+        this.installer = installer;
+    }
+
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(Objects.requireNonNull(dataSource, "dataSource"), null);
+    }
+
+    /** A builder that connects with a JDBC URL; user and password may be null when the URL carries them. */
+    public static Builder builder(String jdbcUrl, String user, String password) {
+        return new Builder(Databases.fromUrl(jdbcUrl, user, password), jdbcUrl);
+    }
+
+    /** The JSON line of the command-line contract for one change. */
+    public static String toJson(Change change) {
+        return ChangeCodec.toJson(change);
+    }
+
+    /** Installs what is missing, then delivers changes on the calling thread until {@link #close()}. */
+    @Override
+    public void run() {
+        installer.run();
+        dispatcher.run();
+    }
+
+    /** Installs what is missing (failing here on a bad table or column), then delivers on a new thread. */
+    public Epidemic start() {
+        installer.run();
+        Thread t = new Thread(dispatcher::run, "epidemic-" + consumer);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+        return this;
+    }
+
+    /** Stops after the change in hand, stores the position, and waits (up to 30 s) for the dispatcher. */
+    @Override
+    public void close() {
+        dispatcher.stop();
+        Thread t = thread;
+        try {
+            if (t != null && t != Thread.currentThread()) {
+                t.join(Duration.ofSeconds(30).toMillis());
+            } else if (t == null) {
+                dispatcher.awaitStopped(Duration.ofSeconds(30));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Configures one consumer. */
+    public static final class Builder {
+        private final DataSource dataSource;
+        private final String jdbcUrl;
+        private String consumer;
+        private String schema = "epidemic";
+        private boolean startAtPresent;
+        private final Map<String, List<Registration>> byTable = new LinkedHashMap<>();
+        private final List<Registration> everyTable = new ArrayList<>();
+        private final Set<String> tablesOfEveryTable = new LinkedHashSet<>();
+        private Dispatcher.Settings settings = Dispatcher.Settings.defaults();
+
+        private Builder(DataSource dataSource, String jdbcUrl) {
+            this.dataSource = dataSource;
+            this.jdbcUrl = jdbcUrl;
+        }
+
+        /** The consumer's durable name: a restarted consumer of the same name resumes where it stopped. */
+        public Builder consumer(String name) {
+            this.consumer = name;
+            return this;
+        }
+
+        /** The schema Epidemic keeps its log in (default {@code epidemic}). */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        /** A new consumer starts at the present instead of at the oldest retained change. */
+        public Builder startAtPresent(boolean startAtPresent) {
+            this.startAtPresent = startAtPresent;
+            return this;
+        }
+
+        /**
+         * Hands the changes of {@code table} to {@code handler}. Capture is installed on start if missing,
+         * or widened to include {@code columns}; an UPDATE that changes none of {@code columns} is not
+         * handed over. An empty list means every column.
+         */
+        public Builder handle(String table, List<String> columns, ChangeHandler handler) {
+            byTable.computeIfAbsent(table, t -> new ArrayList<>())
+                    .add(new Registration(table, List.copyOf(columns), Objects.requireNonNull(handler, "handler")));
+            return this;
+        }
+
+        /**
+         * Hands the changes of every watched table (or of {@code tables}, if not empty) to {@code handler},
+         * with all captured columns. Nothing is installed for it.
+         */
+        public Builder handleEveryTable(List<String> tables, ChangeHandler handler) {
+            everyTable.add(new Registration(null, List.of(), Objects.requireNonNull(handler, "handler")));
+            tablesOfEveryTable.addAll(tables);
+            return this;
+        }
+
+        /** Changes read and stored per batch (default 1000). */
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new InvalidInputException("batch size must be at least 1, not " + batchSize);
+            }
+            settings = new Dispatcher.Settings(batchSize, settings.pollInterval(), settings.hotPeriod(), settings.idlePoll(),
+                    settings.reconnectMin(), settings.reconnectMax());
+            return this;
+        }
+
+        public Epidemic build() {
+            if (consumer == null || consumer.isBlank()) {
+                throw new InvalidInputException("a consumer name is required");
+            }
+            if (byTable.isEmpty() && everyTable.isEmpty()) {
+                throw new InvalidInputException("no handler registered; add one with handle(...) or handleEveryTable(...)");
+            }
+            Dialect dialect = jdbcUrl != null ? Databases.dialectFor(jdbcUrl, schema) : Databases.dialectFor(dataSource, schema);
+            // Handlers are keyed by the table name the log reports (schema.table); resolved at install time.
+            Map<String, List<Registration>> resolved = new LinkedHashMap<>();
+            List<String> tables;
+            if (everyTable.isEmpty()) {
+                tables = new ArrayList<>(byTable.keySet());
+            } else if (tablesOfEveryTable.isEmpty()) {
+                tables = null;
+            } else {
+                tables = new ArrayList<>(tablesOfEveryTable);
+                tables.addAll(byTable.keySet());
+            }
+            Dispatcher dispatcher = new Dispatcher(dataSource, dialect, consumer, startAtPresent, resolved,
+                    List.copyOf(everyTable), tables, settings);
+            Runnable installer = () -> install(dialect, resolved);
+            return new Epidemic(dispatcher, consumer, installer);
+        }
+
+        private void install(Dialect dialect, Map<String, List<Registration>> resolved) {
+            try (Connection c = dataSource.getConnection()) {
+                dialect.install(c);
+                List<WatchedTable> watched = dialect.list(c);
+                for (Map.Entry<String, List<Registration>> entry : byTable.entrySet()) {
+                    WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue(), watched);
+                    resolved.put(table.qualifiedName(), entry.getValue());
+                }
+            } catch (SQLException e) {
+                throw new EpidemicException("cannot install capture: " + e.getMessage(), e);
+            }
+        }
+
+        private static WatchedTable ensureWatched(Dialect dialect, Connection c, String table, List<Registration> registrations,
+                                                  List<WatchedTable> watched) throws SQLException {
+            Set<String> wanted = new LinkedHashSet<>();
+            boolean allColumns = false;
+            for (Registration r : registrations) {
+                allColumns |= r.columns().isEmpty();
+                wanted.addAll(r.columns());
+            }
+            // A consumer role without DDL rights must be able to start when everything is in place,
+            // so watch() runs only when something is missing; it changes nothing when nothing differs.
+            WatchedTable current = dialect.watched(c, table);
+            if (current != null && !allColumns && current.columns().containsAll(wanted)) {
+                return current;
+            }
+            List<String> columns = new ArrayList<>();
+            if (!allColumns) {
+                if (current != null) {
+                    columns.addAll(current.columns());
+                }
+                wanted.stream().filter(w -> !columns.contains(w)).forEach(columns::add);
+            }
+            return dialect.watch(c, table, columns, current == null ? List.of() : current.keyColumns());
+        }
+    }
+}

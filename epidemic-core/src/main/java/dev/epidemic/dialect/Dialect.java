@@ -1,0 +1,67 @@
+package dev.epidemic.dialect;
+
+import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.PruneResult;
+import dev.epidemic.api.WatchedTable;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * Everything that differs between databases: all SQL lives behind this interface, one implementation
+ * per database. The engine only sequences the calls.
+ */
+public interface Dialect {
+
+    /** Creates or migrates Epidemic's own schema; does nothing (and needs no DDL rights) when current. */
+    void install(Connection connection) throws SQLException;
+
+    /** Installs or changes capture on a table (no DDL when nothing differs); {@code columns} and {@code keyColumns} may be empty for "all" and "the primary key". */
+    WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
+
+    /** Removes capture from a table; with {@code purge} also its logged changes. False when it was not watched. */
+    boolean unwatch(Connection connection, String table, boolean purge) throws SQLException;
+
+    List<WatchedTable> list(Connection connection) throws SQLException;
+
+    /** The capture installed on a table, or null when it is not watched; an unknown table is an input error. */
+    WatchedTable watched(Connection connection, String table) throws SQLException;
+
+    /** Resolves table names to the ids the log uses; an unwatched table is an input error. */
+    int[] tableIds(Connection connection, List<String> tables) throws SQLException;
+
+    /** The stored position of a consumer, created (at the oldest retained change, or at the present) when new. */
+    Position openConsumer(Connection connection, String consumer, boolean startAtPresent) throws SQLException;
+
+    void storePosition(Connection connection, String consumer, Position position) throws SQLException;
+
+    /** A snapshot of which transactions are committed now, the upper bound of the next read window. */
+    String currentSnapshot(Connection connection) throws SQLException;
+
+    /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
+    boolean sameSnapshot(String a, String b);
+
+    /** Streams the window (position, upTo], after the position's progress in it, in delivery order. */
+    void readWindow(Connection connection, Position position, String upTo, int[] tableIds, int fetchSize,
+                    RowSink sink) throws SQLException;
+
+    /** Asks writers to send a wake-up the next time they log a change. */
+    void requestWakeUp(Connection connection) throws SQLException;
+
+    /** Prepares a dedicated connection to receive wake-ups. */
+    void listen(Connection connection) throws SQLException;
+
+    /** Waits at most {@code millis} for a wake-up; true if one came. */
+    boolean awaitWakeUp(Connection connection, int millis) throws SQLException;
+
+    List<ConsumerStatus> status(Connection connection) throws SQLException;
+
+    PruneResult prune(Connection connection) throws SQLException;
+
+    /** Receives log rows one at a time; returning false stops the read. */
+    @FunctionalInterface
+    interface RowSink {
+        boolean accept(LogRow row);
+    }
+}

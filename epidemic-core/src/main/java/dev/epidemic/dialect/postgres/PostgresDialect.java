@@ -1,0 +1,847 @@
+package dev.epidemic.dialect.postgres;
+
+import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.EpidemicException;
+import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.api.PruneResult;
+import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.LogRow;
+import dev.epidemic.dialect.Position;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.epidemic.dialect.SqlText.dollarTag;
+import static dev.epidemic.dialect.SqlText.quoteIdent;
+import static dev.epidemic.dialect.SqlText.quoteLiteral;
+
+/**
+ * PostgreSQL 13+: capture by generated row triggers into a slotted change log, reading by snapshot
+ * windows (see DESIGN.md), wake-ups by NOTIFY sent only when an idle dispatcher asked for one.
+ */
+public final class PostgresDialect implements Dialect {
+    private static final Logger log = LoggerFactory.getLogger(PostgresDialect.class);
+
+    /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
+    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql");
+    static final int SLOTS = 3;
+
+    private final String schema;
+    private final String s; // the schema, quoted
+
+    public PostgresDialect(String schema) {
+        this.schema = schema;
+        this.s = quoteIdent(schema);
+    }
+
+    public String schema() {
+        return schema;
+    }
+
+    // ---------------------------------------------------------------- install
+
+    @Override
+    public void install(Connection c) throws SQLException {
+        inTransaction(c, () -> installInTransaction(c));
+    }
+
+    private void installInTransaction(Connection c) throws SQLException {
+        if (installedVersion(c) == MIGRATIONS.size()) {
+            return;
+        }
+        try (PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(?))")) {
+            lock.setString(1, "epidemic install " + schema);
+            lock.execute();
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + s);
+            st.execute("CREATE TABLE IF NOT EXISTS " + s + ".schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+        }
+        int version = installedVersion(c);
+        for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
+            try (Statement st = c.createStatement()) {
+                st.execute(resource(MIGRATIONS.get(v - 1)).replace("${schema}", s));
+                st.execute("INSERT INTO " + s + ".schema_version (version) VALUES (" + v + ")");
+            }
+            log.info("Installed Epidemic schema {} version {}", schema, v);
+        }
+    }
+
+    private int installedVersion(Connection c) throws SQLException {
+        if (!exists(c, s + ".schema_version")) {
+            return 0;
+        }
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT coalesce(max(version), 0) FROM " + s + ".schema_version")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static boolean exists(Connection c, String qualifiedName) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, qualifiedName);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    private boolean installed(Connection c) throws SQLException {
+        return exists(c, s + ".schema_version");
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = PostgresDialect.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read resource " + name, e);
+        }
+    }
+
+    // ---------------------------------------------------------------- watch / unwatch / list
+
+    /** A table as the catalog knows it. */
+    private record TableInfo(long oid, String schema, String name, char kind, char persistence) {
+        String display() {
+            return schema + "." + name;
+        }
+
+        String quoted() {
+            return quoteIdent(schema) + "." + quoteIdent(name);
+        }
+    }
+
+    /** A column and how its old and new values are compared. */
+    private record ColumnInfo(String name, boolean compareAsText) {
+    }
+
+    @Override
+    public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        return inTransaction(c, () -> {
+            TableInfo info = resolveTable(c, table);
+            if (info == null) {
+                throw new InvalidInputException("table " + table + " does not exist");
+            }
+            if (info.kind != 'r' && info.kind != 'p') {
+                throw new InvalidInputException(info.display() + " is not a table (only ordinary and partitioned tables can be watched)");
+            }
+            if (info.persistence == 't') {
+                throw new InvalidInputException(info.display() + " is a temporary table, which other sessions cannot see; watch a permanent table");
+            }
+            List<ColumnInfo> all = columnsOf(c, info.oid);
+            List<String> keys = keyColumns.isEmpty() ? primaryKey(c, info.oid) : pick(all, keyColumns, info, "key column");
+            if (keys.isEmpty()) {
+                throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
+            }
+            List<String> watched = columns.isEmpty() ? all.stream().map(ColumnInfo::name).toList() : pick(all, columns, info, "column");
+            WatchedTable wanted = new WatchedTable(info.schema, info.name, keys, watched);
+            if (installed(c) && wanted.equals(registered(c, info.oid))) {
+                return wanted;
+            }
+            installInTransaction(c);
+            int id = register(c, info, keys, watched);
+            createCapture(c, info, id, all, keys, watched);
+            log.info("Watching {} (columns {})", info.display(), watched);
+            return wanted;
+        });
+    }
+
+    private TableInfo resolveTable(Connection c, String table) throws SQLException {
+        if (table == null || table.isBlank()) {
+            throw new InvalidInputException("table name is empty");
+        }
+        String sql = """
+                SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence
+                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.oid = pg_catalog.to_regclass(?)""";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                return new TableInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4).charAt(0), rs.getString(5).charAt(0));
+            }
+        } catch (SQLException e) {
+            if ("42602".equals(e.getSQLState()) || "3F000".equals(e.getSQLState()) || "42P01".equals(e.getSQLState())
+                    || "22023".equals(e.getSQLState()) || "0A000".equals(e.getSQLState())) {
+                throw new InvalidInputException("table " + table + " is not a valid table name: " + firstLine(e.getMessage()));
+            }
+            throw e;
+        }
+    }
+
+    private static List<ColumnInfo> columnsOf(Connection c, long oid) throws SQLException {
+        // Types without a usable equality (json, xml, geometric types) are compared as text.
+        String sql = """
+                SELECT a.attname,
+                       t.typcategory = 'G' OR t.oid IN ('json'::regtype, 'xml'::regtype)
+                       OR (e.oid IS NOT NULL AND (e.typcategory = 'G' OR e.oid IN ('json'::regtype, 'xml'::regtype)))
+                  FROM pg_catalog.pg_attribute a
+                  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+                 WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+                 ORDER BY a.attnum""";
+        List<ColumnInfo> result = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    result.add(new ColumnInfo(rs.getString(1), rs.getBoolean(2)));
+                }
+            }
+        }
+        return result;
+    }
+
+    private static List<String> primaryKey(Connection c, long oid) throws SQLException {
+        String sql = """
+                SELECT a.attname
+                  FROM pg_catalog.pg_index i
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                 WHERE i.indrelid = ? AND i.indisprimary
+                 ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)""";
+        List<String> result = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    result.add(rs.getString(1));
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Matches requested column names against the table's: a name in double quotes must match exactly,
+     * any other name matches exactly or, failing that, as PostgreSQL folds an unquoted name (lower case).
+     */
+    private static List<String> pick(List<ColumnInfo> all, List<String> requested, TableInfo table, String what) {
+        Set<String> result = new LinkedHashSet<>();
+        for (String name : requested) {
+            String match = matchColumn(all, name);
+            if (match == null) {
+                throw new InvalidInputException(what + " " + name + " does not exist in table " + table.display());
+            }
+            if (!result.add(match)) {
+                throw new InvalidInputException(what + " " + name + " is named twice");
+            }
+        }
+        return List.copyOf(result);
+    }
+
+    private static String matchColumn(List<ColumnInfo> all, String name) {
+        String trimmed = name.strip();
+        if (trimmed.isEmpty()) {
+            throw new InvalidInputException("a column name is empty");
+        }
+        if (trimmed.length() >= 2 && trimmed.startsWith("\"") && trimmed.endsWith("\"")) {
+            String exact = trimmed.substring(1, trimmed.length() - 1).replace("\"\"", "\"");
+            return all.stream().map(ColumnInfo::name).filter(exact::equals).findFirst().orElse(null);
+        }
+        for (ColumnInfo column : all) {
+            if (column.name.equals(trimmed)) {
+                return column.name;
+            }
+        }
+        String folded = trimmed.toLowerCase(java.util.Locale.ROOT);
+        return all.stream().map(ColumnInfo::name).filter(folded::equals).findFirst().orElse(null);
+    }
+
+    private int register(Connection c, TableInfo t, List<String> keys, List<String> columns) throws SQLException {
+        String sql = "INSERT INTO " + s + ".watched_table AS w (relid, schema_name, table_name, key_columns, columns, active)"
+                + " VALUES (?, ?, ?, ?, ?, true)"
+                + " ON CONFLICT (relid) DO UPDATE SET schema_name = excluded.schema_name, table_name = excluded.table_name,"
+                + " key_columns = excluded.key_columns, columns = excluded.columns, active = true"
+                + " RETURNING w.id";
+        // A table dropped and re-created gets a new oid: its old registration (by name) is moved over.
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + s + ".watched_table SET relid = ? WHERE schema_name = ? AND table_name = ? AND relid <> ?")) {
+            ps.setLong(1, t.oid);
+            ps.setString(2, t.schema);
+            ps.setString(3, t.name);
+            ps.setLong(4, t.oid);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, t.oid);
+            ps.setString(2, t.schema);
+            ps.setString(3, t.name);
+            ps.setArray(4, c.createArrayOf("text", keys.toArray()));
+            ps.setArray(5, c.createArrayOf("text", columns.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private String functionName(int tableId) {
+        return s + "." + quoteIdent("capture_" + tableId);
+    }
+
+    private String triggerName(String purpose) {
+        return quoteIdent(schema + "_" + purpose);
+    }
+
+    private void createCapture(Connection c, TableInfo t, int tableId, List<ColumnInfo> all, List<String> keys,
+                               List<String> watched) throws SQLException {
+        String body = captureFunctionBody(tableId, keys, watched);
+        String tag = dollarTag(body);
+        Set<String> compared = new LinkedHashSet<>(keys);
+        compared.addAll(watched);
+        List<String> changed = new ArrayList<>();
+        for (String column : compared) {
+            boolean asText = all.stream().anyMatch(ci -> ci.name.equals(column) && ci.compareAsText);
+            String col = quoteIdent(column);
+            changed.add(asText
+                    ? "OLD." + col + "::text IS DISTINCT FROM NEW." + col + "::text"
+                    : "OLD." + col + " IS DISTINCT FROM NEW." + col);
+        }
+        String fn = functionName(tableId);
+        try (Statement st = c.createStatement()) {
+            dropTriggers(st, t);
+            st.execute("CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql"
+                    + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS " + tag + body + tag);
+            st.execute("REVOKE ALL ON FUNCTION " + fn + "() FROM PUBLIC");
+            st.execute("CREATE TRIGGER " + triggerName("capture") + " AFTER INSERT OR DELETE ON " + t.quoted()
+                    + " FOR EACH ROW EXECUTE FUNCTION " + fn + "()");
+            st.execute("CREATE TRIGGER " + triggerName("capture_update") + " AFTER UPDATE ON " + t.quoted()
+                    + " FOR EACH ROW WHEN (" + String.join(" OR ", changed) + ") EXECUTE FUNCTION " + fn + "()");
+            st.execute("CREATE TRIGGER " + triggerName("capture_truncate") + " AFTER TRUNCATE ON " + t.quoted()
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+        }
+    }
+
+    private void dropTriggers(Statement st, TableInfo t) throws SQLException {
+        for (String purpose : List.of("capture", "capture_update", "capture_truncate")) {
+            st.execute("DROP TRIGGER IF EXISTS " + triggerName(purpose) + " ON " + t.quoted());
+        }
+    }
+
+    /**
+     * The trigger function: reads the current slot and the wake-up request (one row), builds the
+     * key and the watched values as jsonb, appends one log row, and notifies only if a dispatcher
+     * asked to be woken (the first writer to see the request clears it, so a burst sends one NOTIFY).
+     */
+    private String captureFunctionBody(int tableId, List<String> keys, List<String> watched) {
+        StringBuilder slots = new StringBuilder();
+        for (int slot = 0; slot < SLOTS; slot++) {
+            slots.append(slot == 0 ? "  IF" : "  ELSIF").append(" slot = ").append(slot).append(" THEN\n")
+                    .append("    INSERT INTO ").append(s).append(".change_log_").append(slot)
+                    .append(" (slot, id, txid, table_id, op, key, old, new, at) VALUES (").append(slot)
+                    .append(", nextval(").append(quoteLiteral(s + ".change_id_seq")).append("::regclass), pg_current_xact_id(), ")
+                    .append(tableId).append(", op, k, o, n, statement_timestamp());\n");
+        }
+        slots.append("  END IF;\n");
+        return "\nDECLARE\n  slot smallint;\n  wake boolean;\n  op \"char\";\n  k jsonb;\n  o jsonb;\n  n jsonb;\nBEGIN\n"
+                + "  SELECT st.current_slot, st.wake_wanted INTO slot, wake FROM " + s + ".log_state st;\n"
+                + "  IF TG_OP = 'INSERT' THEN\n"
+                + "    op := 'I'; k := " + jsonObject("NEW", keys) + "; n := " + jsonObject("NEW", watched) + ";\n"
+                + "  ELSIF TG_OP = 'UPDATE' THEN\n"
+                + "    op := 'U'; k := " + jsonObject("NEW", keys) + "; o := " + jsonObject("OLD", watched)
+                + "; n := " + jsonObject("NEW", watched) + ";\n"
+                + "  ELSIF TG_OP = 'DELETE' THEN\n"
+                + "    op := 'D'; k := " + jsonObject("OLD", keys) + "; o := " + jsonObject("OLD", watched) + ";\n"
+                + "  ELSE\n"
+                + "    op := 'T';\n"
+                + "  END IF;\n"
+                + slots
+                + "  IF wake THEN\n"
+                + "    UPDATE " + s + ".log_state SET wake_wanted = false WHERE wake_wanted;\n"
+                + "    IF FOUND THEN PERFORM pg_notify(" + quoteLiteral(schema) + ", ''); END IF;\n"
+                + "  END IF;\n"
+                + "  RETURN NULL;\n"
+                + "END\n";
+    }
+
+    private static String jsonObject(String record, List<String> columns) {
+        // jsonb_build_object takes at most 100 arguments: longer lists are concatenated in pieces.
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i += 50) {
+            List<String> piece = columns.subList(i, Math.min(columns.size(), i + 50));
+            StringBuilder sb = new StringBuilder("jsonb_build_object(");
+            for (int j = 0; j < piece.size(); j++) {
+                if (j > 0) {
+                    sb.append(", ");
+                }
+                sb.append(quoteLiteral(piece.get(j))).append(", ").append(record).append('.').append(quoteIdent(piece.get(j)));
+            }
+            parts.add(sb.append(')').toString());
+        }
+        return String.join(" || ", parts);
+    }
+
+    @Override
+    public boolean unwatch(Connection c, String table, boolean purge) throws SQLException {
+        return inTransaction(c, () -> {
+            if (!installed(c)) {
+                return false;
+            }
+            TableInfo info = resolveTable(c, table);
+            Integer id = null;
+            String schemaName = null;
+            String tableName = null;
+            String sql = info != null
+                    ? "SELECT id, schema_name, table_name FROM " + s + ".watched_table WHERE relid = ?"
+                    : "SELECT id, schema_name, table_name FROM " + s + ".watched_table"
+                      + " WHERE (schema_name, table_name) = (SELECT p[1], p[2] FROM pg_catalog.parse_ident(?) p WHERE cardinality(p) = 2)"
+                      + " OR (table_name = (SELECT p[1] FROM pg_catalog.parse_ident(?) p WHERE cardinality(p) = 1))";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (info != null) {
+                    ps.setLong(1, info.oid);
+                } else {
+                    ps.setString(1, table);
+                    ps.setString(2, table);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        id = rs.getInt(1);
+                        schemaName = rs.getString(2);
+                        tableName = rs.getString(3);
+                    }
+                    if (rs.next()) {
+                        throw new InvalidInputException("table " + table + " is ambiguous; name its schema");
+                    }
+                }
+            } catch (SQLException e) {
+                if ("42602".equals(e.getSQLState())) {
+                    throw new InvalidInputException("table " + table + " is not a valid table name: " + firstLine(e.getMessage()));
+                }
+                throw e;
+            }
+            if (id == null) {
+                if (info == null) {
+                    throw new InvalidInputException("table " + table + " does not exist");
+                }
+                return false;
+            }
+            try (Statement st = c.createStatement()) {
+                if (info != null) {
+                    dropTriggers(st, info);
+                }
+                st.execute("DROP FUNCTION IF EXISTS " + functionName(id) + "()");
+                if (purge) {
+                    st.execute("DELETE FROM " + s + ".change_log WHERE table_id = " + id);
+                    st.execute("DELETE FROM " + s + ".watched_table WHERE id = " + id);
+                } else {
+                    // The registration stays (inactive) so that changes already logged still name their table.
+                    st.execute("UPDATE " + s + ".watched_table SET active = false WHERE id = " + id);
+                }
+            }
+            log.info("Stopped watching {}.{}{}", schemaName, tableName, purge ? " and purged its changes" : "");
+            return true;
+        });
+    }
+
+    @Override
+    public List<WatchedTable> list(Connection c) throws SQLException {
+        List<WatchedTable> result = new ArrayList<>();
+        if (!installed(c)) {
+            return result;
+        }
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT schema_name, table_name, key_columns, columns FROM " + s
+                     + ".watched_table WHERE active ORDER BY schema_name, table_name")) {
+            while (rs.next()) {
+                result.add(new WatchedTable(rs.getString(1), rs.getString(2), textArray(rs.getArray(3)), textArray(rs.getArray(4))));
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public WatchedTable watched(Connection c, String table) throws SQLException {
+        TableInfo info = resolveTable(c, table);
+        if (info == null) {
+            throw new InvalidInputException("table " + table + " does not exist");
+        }
+        return installed(c) ? registered(c, info.oid) : null;
+    }
+
+    private WatchedTable registered(Connection c, long oid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT schema_name, table_name, key_columns, columns FROM " + s
+                + ".watched_table WHERE relid = ? AND active")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new WatchedTable(rs.getString(1), rs.getString(2), textArray(rs.getArray(3)), textArray(rs.getArray(4))) : null;
+            }
+        }
+    }
+
+    private static List<String> textArray(Array array) throws SQLException {
+        return List.of((String[]) array.getArray());
+    }
+
+    @Override
+    public int[] tableIds(Connection c, List<String> tables) throws SQLException {
+        int[] ids = new int[tables.size()];
+        for (int i = 0; i < tables.size(); i++) {
+            TableInfo info = resolveTable(c, tables.get(i));
+            if (info == null) {
+                throw new InvalidInputException("table " + tables.get(i) + " does not exist");
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + s + ".watched_table WHERE relid = ?")) {
+                ps.setLong(1, info.oid);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + tables.get(i));
+                    }
+                    ids[i] = rs.getInt(1);
+                }
+            }
+        }
+        return ids;
+    }
+
+    // ---------------------------------------------------------------- positions
+
+    @Override
+    public Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
+        if (consumer == null || consumer.isBlank()) {
+            throw new InvalidInputException("consumer name is empty");
+        }
+        // "The oldest retained change": nothing at or after the oldest logged transaction, nor anything
+        // still running, counts as delivered.
+        String start = startAtPresent
+                ? "pg_catalog.pg_current_snapshot()"
+                : "(SELECT (m || ':' || m || ':')::pg_snapshot FROM (SELECT least(min(l.txid), pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS m FROM "
+                  + s + ".change_log l) x)";
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".consumer (name, delivered) VALUES (?, " + start
+                + ") ON CONFLICT (name) DO NOTHING")) {
+            ps.setString(1, consumer);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT delivered::text, window_snapshot::text, after_tx_last_id, after_id FROM "
+                + s + ".consumer WHERE name = ?")) {
+            ps.setString(1, consumer);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new Position(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4));
+            }
+        }
+    }
+
+    @Override
+    public void storePosition(Connection c, String consumer, Position p) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + s + ".consumer SET delivered = ?::pg_snapshot,"
+                + " window_snapshot = ?::pg_snapshot, after_tx_last_id = ?, after_id = ?, updated_at = now() WHERE name = ?")) {
+            ps.setString(1, p.delivered());
+            ps.setString(2, p.window());
+            if (p.window() == null) {
+                ps.setNull(3, java.sql.Types.BIGINT);
+                ps.setNull(4, java.sql.Types.BIGINT);
+            } else {
+                ps.setLong(3, p.afterTxLastId());
+                ps.setLong(4, p.afterId());
+            }
+            ps.setString(5, consumer);
+            if (ps.executeUpdate() != 1) {
+                throw new EpidemicException("consumer " + consumer + " disappeared while it was running");
+            }
+        }
+    }
+
+    @Override
+    public String currentSnapshot(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_current_snapshot()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Override
+    public boolean sameSnapshot(String a, String b) {
+        return a.equals(b);
+    }
+
+    /**
+     * The changes of the window (delivered, upTo]: transactions in [xmax(delivered), xmax(upTo)) plus
+     * those that were running at {@code delivered}, in both cases only if committed in {@code upTo}.
+     * Both parts are index range or exact look-ups on txid, so a window costs what it contains.
+     */
+    private String windowSql(boolean filtered, String select) {
+        String filter = filtered ? " AND l.table_id = ANY (?::int[])" : "";
+        return "WITH win AS ("
+                + " SELECT l.* FROM " + s + ".change_log l"
+                + "  WHERE l.txid >= pg_catalog.pg_snapshot_xmax(?::pg_snapshot) AND l.txid < pg_catalog.pg_snapshot_xmax(?::pg_snapshot)"
+                + "    AND pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)" + filter
+                + " UNION ALL"
+                + " SELECT l.* FROM " + s + ".change_log l"
+                + "  WHERE l.txid = ANY (ARRAY(SELECT pg_catalog.pg_snapshot_xip(?::pg_snapshot)))"
+                + "    AND pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)" + filter
+                + "), ordered AS (SELECT w.*, max(w.id) OVER (PARTITION BY w.txid) AS tx_last_id FROM win w) "
+                + select;
+    }
+
+    private static int bindWindow(PreparedStatement ps, String delivered, String upTo, int[] tableIds, Connection c) throws SQLException {
+        int i = 1;
+        Array ids = tableIds == null ? null : c.createArrayOf("integer", Arrays.stream(tableIds).boxed().toArray());
+        ps.setString(i++, delivered);
+        ps.setString(i++, upTo);
+        ps.setString(i++, upTo);
+        if (ids != null) {
+            ps.setArray(i++, ids);
+        }
+        ps.setString(i++, delivered);
+        ps.setString(i++, upTo);
+        if (ids != null) {
+            ps.setArray(i++, ids);
+        }
+        return i;
+    }
+
+    @Override
+    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
+        String sql = windowSql(tableIds != null,
+                "SELECT o.id, o.txid::text, o.tx_last_id, t.schema_name || '.' || t.table_name, o.op, o.key::text, o.old::text, o.new::text, o.at"
+                        + " FROM ordered o JOIN " + s + ".watched_table t ON t.id = o.table_id"
+                        + " WHERE (o.tx_last_id, o.id) > (?, ?) ORDER BY o.tx_last_id, o.id");
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false); // a cursor streams only inside a transaction
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = bindWindow(ps, position.delivered(), upTo, tableIds, c);
+            boolean resuming = upTo.equals(position.window());
+            ps.setLong(i++, resuming ? position.afterTxLastId() : 0);
+            ps.setLong(i, resuming ? position.afterId() : 0);
+            ps.setFetchSize(fetchSize);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    LogRow row = new LogRow(rs.getLong(1), Long.parseLong(rs.getString(2)), rs.getLong(3), rs.getString(4),
+                            rs.getString(5).charAt(0), rs.getString(6), rs.getString(7), rs.getString(8),
+                            rs.getObject(9, OffsetDateTime.class).toInstant());
+                    if (!sink.accept(row)) {
+                        break;
+                    }
+                }
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    // ---------------------------------------------------------------- wake-ups
+
+    @Override
+    public void requestWakeUp(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE " + s + ".log_state SET wake_wanted = true WHERE NOT wake_wanted");
+        }
+    }
+
+    @Override
+    public void listen(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("LISTEN " + quoteIdent(schema));
+        }
+    }
+
+    @Override
+    public boolean awaitWakeUp(Connection c, int millis) throws SQLException {
+        PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(Math.max(1, millis));
+        return notifications != null && notifications.length > 0;
+    }
+
+    // ---------------------------------------------------------------- status and prune
+
+    @Override
+    public List<ConsumerStatus> status(Connection c) throws SQLException {
+        List<ConsumerStatus> result = new ArrayList<>();
+        if (!installed(c)) {
+            return result;
+        }
+        record Stored(String name, Position position) {
+        }
+        List<Stored> consumers = new ArrayList<>();
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT name, delivered::text, window_snapshot::text, after_tx_last_id, after_id FROM "
+                     + s + ".consumer ORDER BY name")) {
+            while (rs.next()) {
+                consumers.add(new Stored(rs.getString(1), new Position(rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5))));
+            }
+        }
+        for (Stored consumer : consumers) {
+            Position p = consumer.position;
+            long pending;
+            OffsetDateTime oldest;
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), min(l.at) FROM " + s + ".change_log l"
+                    + " WHERE l.txid >= pg_catalog.pg_snapshot_xmin(?::pg_snapshot) AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)")) {
+                ps.setString(1, p.delivered());
+                ps.setString(2, p.delivered());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    pending = rs.getLong(1);
+                    oldest = rs.getObject(2, OffsetDateTime.class);
+                }
+            }
+            if (p.window() != null && pending > 0) {
+                // Changes of the window in hand that were already handed over are not pending.
+                try (PreparedStatement ps = c.prepareStatement(windowSql(false,
+                        "SELECT count(*) FILTER (WHERE (o.tx_last_id, o.id) <= (?, ?)), min(o.at) FILTER (WHERE (o.tx_last_id, o.id) > (?, ?)) FROM ordered o"))) {
+                    int i = bindWindow(ps, p.delivered(), p.window(), null, c);
+                    ps.setLong(i++, p.afterTxLastId());
+                    ps.setLong(i++, p.afterId());
+                    ps.setLong(i++, p.afterTxLastId());
+                    ps.setLong(i, p.afterId());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        pending -= rs.getLong(1);
+                    }
+                }
+            }
+            Duration age = pending == 0 || oldest == null ? null : Duration.between(oldest.toInstant(), java.time.Instant.now());
+            result.add(new ConsumerStatus(consumer.name, pending, age));
+        }
+        return result;
+    }
+
+    /**
+     * Removes what every consumer has passed. The log is split into slots: the slot writers append to
+     * is rotated when the next one is empty, and a slot whose every change was passed is TRUNCATEd
+     * (no dead tuples, no vacuum debt). Passed changes in a slot that a lagging consumer still needs
+     * are DELETEd one by one, so the lagging consumer's changes always stay.
+     */
+    @Override
+    public PruneResult prune(Connection c) throws SQLException {
+        if (!installed(c)) {
+            return new PruneResult(0, 0, 0);
+        }
+        int consumers = count(c, "SELECT count(*) FROM " + s + ".consumer");
+        if (consumers == 0) {
+            return new PruneResult(0, count(c, "SELECT count(*) FROM " + s + ".change_log"), 0);
+        }
+        String notPassed = "EXISTS (SELECT 1 FROM " + s + ".consumer cs WHERE NOT pg_catalog.pg_visible_in_snapshot(l.txid, cs.delivered))";
+        long deleted = 0;
+        int current = inTransaction(c, () -> {
+            int slot = count(c, "SELECT current_slot FROM " + s + ".log_state FOR UPDATE");
+            int next = (slot + 1) % SLOTS;
+            boolean currentHasRows = count(c, "SELECT count(*) FROM (SELECT 1 FROM " + s + ".change_log_" + slot + " LIMIT 1) x") > 0;
+            boolean nextEmpty = count(c, "SELECT count(*) FROM (SELECT 1 FROM " + s + ".change_log_" + next + " LIMIT 1) x") == 0;
+            if (currentHasRows && nextEmpty) {
+                execute(c, "UPDATE " + s + ".log_state SET current_slot = " + next);
+                return next;
+            }
+            return slot;
+        });
+        for (int offset = 1; offset <= SLOTS; offset++) {
+            int slot = (current + offset) % SLOTS;
+            String part = s + ".change_log_" + slot + " l";
+            try {
+                deleted += inTransaction(c, () -> {
+                    execute(c, "SET LOCAL lock_timeout = '2s'");
+                    if (slot != current) {
+                        // Waits for writers still appending to the slot, and keeps new ones out while it checks.
+                        execute(c, "LOCK TABLE " + s + ".change_log_" + slot + " IN ACCESS EXCLUSIVE MODE");
+                    }
+                    int total = count(c, "SELECT count(*) FROM " + part);
+                    int pending = count(c, "SELECT count(*) FROM " + part + " WHERE " + notPassed);
+                    if (total > 0 && pending == 0 && slot != current) {
+                        execute(c, "TRUNCATE " + s + ".change_log_" + slot);
+                    } else if (total > pending) {
+                        execute(c, "DELETE FROM " + part + " WHERE NOT " + notPassed);
+                    }
+                    return (long) (total - pending);
+                });
+            } catch (SQLException e) {
+                if (!"55P03".equals(e.getSQLState())) {
+                    throw e;
+                }
+                log.warn("Prune skipped log slot {}: it is busy ({}); the next prune will take it", slot, firstLine(e.getMessage()));
+            }
+        }
+        long retained = count(c, "SELECT count(*) FROM " + s + ".change_log");
+        log.info("Pruned {} changes; {} retained for {} consumers", deleted, retained, consumers);
+        return new PruneResult(deleted, retained, consumers);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static int count(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T inTransaction(Connection c, SqlWork<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            T result = work.run();
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    private static void inTransaction(Connection c, VoidWork work) throws SQLException {
+        inTransaction(c, () -> {
+            work.run();
+            return null;
+        });
+    }
+
+    @FunctionalInterface
+    private interface VoidWork {
+        void run() throws SQLException;
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the transaction is gone with it
+        }
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

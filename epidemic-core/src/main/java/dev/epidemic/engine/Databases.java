@@ -1,0 +1,118 @@
+package dev.epidemic.engine;
+
+import dev.epidemic.api.EpidemicException;
+import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.postgres.PostgresDialect;
+
+import javax.sql.DataSource;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.Properties;
+import java.util.logging.Logger;
+
+/** Chooses the dialect for a database and makes connections from a JDBC URL. */
+public final class Databases {
+    private Databases() {
+    }
+
+    public static Dialect dialectFor(String jdbcUrl, String schema) {
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            return new PostgresDialect(schema);
+        }
+        if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
+            throw new InvalidInputException("MariaDB and MySQL are not supported yet; use a jdbc:postgresql: URL");
+        }
+        throw new InvalidInputException("unsupported JDBC URL " + redact(jdbcUrl) + "; expected jdbc:postgresql://HOST[:PORT]/DATABASE");
+    }
+
+    public static Dialect dialectFor(DataSource dataSource, String schema) {
+        try (Connection c = dataSource.getConnection()) {
+            return dialectFor(c.getMetaData().getURL(), schema);
+        } catch (SQLException e) {
+            throw new EpidemicException("cannot connect to the database: " + e.getMessage(), e);
+        }
+    }
+
+    /** The URL with any password parameter masked, for messages and logs. */
+    public static String redact(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");
+    }
+
+    /**
+     * A data source that opens a new connection per call. Connections get TCP keepalive and a connect
+     * timeout, so a dead network is noticed instead of waited on forever.
+     */
+    public static DataSource fromUrl(String jdbcUrl, String user, String password) {
+        Properties properties = new Properties();
+        if (user != null) {
+            properties.setProperty("user", user);
+        }
+        if (password != null) {
+            properties.setProperty("password", password);
+        }
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            properties.putIfAbsent("tcpKeepAlive", "true");
+            properties.putIfAbsent("connectTimeout", "10");
+            properties.putIfAbsent("ApplicationName", "epidemic");
+        }
+        return new UrlDataSource(jdbcUrl, properties);
+    }
+
+    private record UrlDataSource(String url, Properties properties) implements DataSource {
+        @Override
+        public Connection getConnection() throws SQLException {
+            return DriverManager.getConnection(url, properties);
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            Properties p = new Properties();
+            p.putAll(properties);
+            p.setProperty("user", username);
+            p.setProperty("password", password);
+            return DriverManager.getConnection(url, p);
+        }
+
+        @Override
+        public String toString() {
+            return "DataSource[" + redact(url) + "]";
+        }
+
+        @Override
+        public PrintWriter getLogWriter() {
+            return null;
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) {
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return 0;
+        }
+
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            throw new SQLFeatureNotSupportedException();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> type) throws SQLException {
+            throw new SQLException("not a wrapper");
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> type) {
+            return false;
+        }
+    }
+}
