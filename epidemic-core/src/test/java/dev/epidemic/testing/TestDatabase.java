@@ -1,0 +1,89 @@
+package dev.epidemic.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The PostgreSQL server the tests run against: the one at EPIDEMIC_TEST_PG (default
+ * 127.0.0.1:5432, user postgres) when it answers, else an embedded one started for this JVM.
+ * Each test class takes a fresh database of its own from {@link #createDatabase()}.
+ */
+public final class TestDatabase {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static TestDatabase instance;
+
+    private final String hostPort;
+    private final String user;
+    private final EmbeddedPostgres embedded;
+
+    private TestDatabase(String hostPort, String user, EmbeddedPostgres embedded) {
+        this.hostPort = hostPort;
+        this.user = user;
+        this.embedded = embedded;
+    }
+
+    public static synchronized TestDatabase get() {
+        if (instance == null) {
+            instance = start();
+        }
+        return instance;
+    }
+
+    private static TestDatabase start() {
+        String hostPort = System.getenv().getOrDefault("EPIDEMIC_TEST_PG", "127.0.0.1:5432");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + hostPort + "/postgres?connectTimeout=3", "postgres", "")) {
+            return new TestDatabase(hostPort, "postgres", null);
+        } catch (SQLException unreachable) {
+            System.err.println("No PostgreSQL at " + hostPort + " (" + unreachable.getMessage() + "); starting an embedded one");
+        }
+        try {
+            EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    pg.close();
+                } catch (IOException ignored) {
+                    // the JVM is going away
+                }
+            }));
+            return new TestDatabase("127.0.0.1:" + pg.getPort(), "postgres", pg);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start an embedded PostgreSQL", e);
+        }
+    }
+
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    public String hostPort() {
+        return hostPort;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    /** A new, empty database; returns its JDBC URL (user and no password in it). */
+    public String createDatabase() {
+        String name = "epidemic_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        try (Connection c = DriverManager.getConnection(url("postgres"));
+             Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + name);
+            st.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create test database " + name, e);
+        }
+        return url(name);
+    }
+
+    public String url(String database) {
+        return "jdbc:postgresql://" + hostPort + "/" + database + "?user=" + user;
+    }
+}
