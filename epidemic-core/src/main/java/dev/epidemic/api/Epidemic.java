@@ -193,6 +193,8 @@ public final class Epidemic implements Runnable, AutoCloseable {
                     WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue(), watched);
                     resolved.put(table.qualifiedName(), entry.getValue());
                 }
+                // Created here, not on the dispatcher's thread, so that "the present" is the moment of start().
+                dialect.openConsumer(c, consumer, startAtPresent);
             } catch (SQLException e) {
                 throw new EpidemicException("cannot install capture: " + e.getMessage(), e);
             }

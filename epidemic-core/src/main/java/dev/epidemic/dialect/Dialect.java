@@ -46,8 +46,11 @@ public interface Dialect {
     void readWindow(Connection connection, Position position, String upTo, int[] tableIds, int fetchSize,
                     RowSink sink) throws SQLException;
 
-    /** Asks writers to send a wake-up the next time they log a change. */
-    void requestWakeUp(Connection connection) throws SQLException;
+    /** Asks writers to send a wake-up when they log a change; called on the listening connection. */
+    void requestWakeUp(Connection listener, String consumer) throws SQLException;
+
+    /** Withdraws the request: the dispatcher is busy, writers need not wake it. */
+    void cancelWakeUp(Connection listener, String consumer) throws SQLException;
 
     /** Prepares a dedicated connection to receive wake-ups. */
     void listen(Connection connection) throws SQLException;

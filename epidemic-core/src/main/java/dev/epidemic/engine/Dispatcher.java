@@ -23,9 +23,9 @@ import java.util.concurrent.TimeUnit;
  * position after them, and waits for more.
  *
  * <p>Waiting has two modes. While changes flow it polls every {@code pollInterval} (hot), so writers
- * never pay for a NOTIFY under load. After {@code hotPeriod} without changes it asks writers for a
- * wake-up (one NOTIFY from the next writer) and LISTENs, re-polling at growing intervals up to
- * {@code idlePoll} as a guard against a wake-up that raced with going idle.
+ * never pay for a NOTIFY under load. After {@code hotPeriod} without changes it registers as waiting,
+ * which makes writers NOTIFY, and LISTENs, re-polling at growing intervals up to {@code idlePoll} as a
+ * guard against a wake-up that raced with going idle. The first change read withdraws the request.
  *
  * <p>Three connections: the reader streams windows, the committer stores positions (with
  * synchronous_commit off: a position lost in a server crash only means redelivery), the listener waits.
@@ -115,8 +115,9 @@ public final class Dispatcher {
     private void follow(Connection reader, Connection committer, Connection listener, int[] tableIds, Backoff handlerRetry)
             throws SQLException {
         long lastActivity = System.nanoTime();
-        boolean wakeRequested = false;
+        boolean waiting = false;
         int idleStep = 0;
+        dialect.cancelWakeUp(listener, consumer); // a request left by an earlier run of this consumer
         while (!stopping) {
             Pass pass = readOnce(reader, committer, tableIds);
             if (pass.failure != null) {
@@ -133,24 +134,30 @@ public final class Dispatcher {
             if (pass.delivered > 0) {
                 lastActivity = System.nanoTime();
                 idleStep = 0;
+                if (waiting) {
+                    dialect.cancelWakeUp(listener, consumer);
+                    waiting = false;
+                }
                 continue;
             }
             if (System.nanoTime() - lastActivity < settings.hotPeriod().toNanos()) {
                 dialect.awaitWakeUp(listener, (int) Math.max(1, settings.pollInterval().toMillis()));
                 continue;
             }
-            if (!wakeRequested) {
-                dialect.requestWakeUp(committer);
-                wakeRequested = true;
+            if (!waiting) {
+                dialect.requestWakeUp(listener, consumer);
+                waiting = true;
                 continue; // poll once more: a change may have committed just before the request
             }
             int wait = (int) Math.min(IDLE_WAITS_MILLIS[Math.min(idleStep++, IDLE_WAITS_MILLIS.length - 1)],
                     settings.idlePoll().toMillis());
             if (dialect.awaitWakeUp(listener, wait)) {
-                wakeRequested = false; // the writer that woke us cleared the request
                 idleStep = 0;
-                lastActivity = System.nanoTime();
+                lastActivity = System.nanoTime(); // hot again: the wake-up request is withdrawn after the read
             }
+        }
+        if (waiting) {
+            dialect.cancelWakeUp(listener, consumer);
         }
     }
 

@@ -344,9 +344,9 @@ public final class PostgresDialect implements Dialect {
     }
 
     /**
-     * The trigger function: reads the current slot and the wake-up request (one row), builds the
-     * key and the watched values as jsonb, appends one log row, and notifies only if a dispatcher
-     * asked to be woken (the first writer to see the request clears it, so a burst sends one NOTIFY).
+     * The trigger function: reads the current slot and whether any dispatcher waits, builds the key
+     * and the watched values as jsonb, appends one log row, and notifies only if a dispatcher waits.
+     * It reads without locking, so writers never wait for each other or for a dispatcher.
      */
     private String captureFunctionBody(int tableId, List<String> keys, List<String> watched) {
         StringBuilder slots = new StringBuilder();
@@ -359,7 +359,7 @@ public final class PostgresDialect implements Dialect {
         }
         slots.append("  END IF;\n");
         return "\nDECLARE\n  slot smallint;\n  wake boolean;\n  op \"char\";\n  k jsonb;\n  o jsonb;\n  n jsonb;\nBEGIN\n"
-                + "  SELECT st.current_slot, st.wake_wanted INTO slot, wake FROM " + s + ".log_state st;\n"
+                + "  SELECT st.current_slot, EXISTS (SELECT 1 FROM " + s + ".waiting) INTO slot, wake FROM " + s + ".log_state st;\n"
                 + "  IF TG_OP = 'INSERT' THEN\n"
                 + "    op := 'I'; k := " + jsonObject("NEW", keys) + "; n := " + jsonObject("NEW", watched) + ";\n"
                 + "  ELSIF TG_OP = 'UPDATE' THEN\n"
@@ -372,8 +372,7 @@ public final class PostgresDialect implements Dialect {
                 + "  END IF;\n"
                 + slots
                 + "  IF wake THEN\n"
-                + "    UPDATE " + s + ".log_state SET wake_wanted = false WHERE wake_wanted;\n"
-                + "    IF FOUND THEN PERFORM pg_notify(" + quoteLiteral(schema) + ", ''); END IF;\n"
+                + "    PERFORM pg_notify(" + quoteLiteral(schema) + ", '');\n"
                 + "  END IF;\n"
                 + "  RETURN NULL;\n"
                 + "END\n";
@@ -651,9 +650,23 @@ public final class PostgresDialect implements Dialect {
     // ---------------------------------------------------------------- wake-ups
 
     @Override
-    public void requestWakeUp(Connection c) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.executeUpdate("UPDATE " + s + ".log_state SET wake_wanted = true WHERE NOT wake_wanted");
+    public void requestWakeUp(Connection listener, String consumer) throws SQLException {
+        // Registered from the listening backend, so that a dispatcher that died (and took its backend
+        // with it) is recognised and removed by the next one that goes idle.
+        try (PreparedStatement ps = listener.prepareStatement("INSERT INTO " + s + ".waiting (consumer, pid) VALUES (?, pg_catalog.pg_backend_pid())"
+                + " ON CONFLICT (consumer) DO UPDATE SET pid = excluded.pid");
+             Statement st = listener.createStatement()) {
+            ps.setString(1, consumer);
+            ps.executeUpdate();
+            st.executeUpdate("DELETE FROM " + s + ".waiting w WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = w.pid)");
+        }
+    }
+
+    @Override
+    public void cancelWakeUp(Connection listener, String consumer) throws SQLException {
+        try (PreparedStatement ps = listener.prepareStatement("DELETE FROM " + s + ".waiting WHERE consumer = ?")) {
+            ps.setString(1, consumer);
+            ps.executeUpdate();
         }
     }
 

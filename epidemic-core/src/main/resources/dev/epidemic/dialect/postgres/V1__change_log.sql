@@ -37,13 +37,19 @@ CREATE TABLE ${schema}.change_log_1 PARTITION OF ${schema}.change_log FOR VALUES
 CREATE TABLE ${schema}.change_log_2 PARTITION OF ${schema}.change_log FOR VALUES IN (2);
 CREATE INDEX ON ${schema}.change_log (txid);
 
--- One row: the slot writers append to, and whether an idle dispatcher asked to be woken.
+-- One row: the slot writers append to.
 CREATE TABLE ${schema}.log_state (
     singleton      boolean  PRIMARY KEY DEFAULT true CHECK (singleton),
-    current_slot   smallint NOT NULL DEFAULT 0,
-    wake_wanted    boolean  NOT NULL DEFAULT true
+    current_slot   smallint NOT NULL DEFAULT 0
 );
 INSERT INTO ${schema}.log_state DEFAULT VALUES;
+
+-- Dispatchers that are idle and want a NOTIFY, with the backend that LISTENs for them. Writers only
+-- read this table (no lock is ever taken by a writer); it is empty while every dispatcher is busy.
+CREATE TABLE ${schema}.waiting (
+    consumer   text    PRIMARY KEY,
+    pid        integer NOT NULL
+);
 
 -- Each consumer's durable position: every transaction visible in "delivered" was delivered.
 -- While a window (delivered, window_snapshot] is being delivered, (after_tx_last_id, after_id)

@@ -1,0 +1,113 @@
+package dev.epidemic;
+
+import dev.epidemic.api.Change;
+import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.EpidemicAdmin;
+import dev.epidemic.testing.Collector;
+import dev.epidemic.testing.Sql;
+import dev.epidemic.testing.TestDatabase;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The A/B race of DESIGN.md, and what an open transaction may not do to others. */
+class SnapshotWindowTest {
+    static String url;
+
+    @BeforeAll
+    static void database() {
+        url = TestDatabase.get().createDatabase();
+        Sql.exec(url, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+        EpidemicAdmin.create(url, null, null, "epidemic").watch("t", List.of(), List.of());
+    }
+
+    private static List<Object> ids(Collector collector) {
+        return collector.changes().stream().map(c -> c.newValues() == null ? null : c.newValues().get("id")).toList();
+    }
+
+    @Test
+    void deliversTransactionThatCommitsAfterALaterOne() throws Exception {
+        Collector collector = new Collector();
+        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("ab-race").startAtPresent(true).handle("t", List.of(), collector).build().start();
+             Connection a = DriverManager.getConnection(url);
+             Connection b = DriverManager.getConnection(url)) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            try (Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+                // Given A takes its log position first and stays open,
+                sa.execute("INSERT INTO t VALUES (1, 'A')");
+                // when B takes a later position and commits first,
+                sb.execute("INSERT INTO t VALUES (2, 'B')");
+                b.commit();
+                await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 1);
+                assertThat(ids(collector)).containsExactly(2);
+                // and A commits afterwards,
+                a.commit();
+            }
+            // then A is still delivered.
+            await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 2);
+        }
+        assertThat(ids(collector)).containsExactly(2, 1);
+        Change a = collector.changes().get(1);
+        Change b = collector.changes().get(0);
+        assertThat(a.id()).isLessThan(b.id());
+    }
+
+    @Test
+    void neverDeliversRolledBackWork() throws Exception {
+        Collector collector = new Collector();
+        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("rollback").startAtPresent(true)
+                .handle("t", List.of(), collector).build().start();
+             Connection c = DriverManager.getConnection(url)) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("INSERT INTO t VALUES (10, 'rolled back')");
+                c.rollback();
+                st.execute("INSERT INTO t VALUES (11, 'kept')");
+                st.execute("SAVEPOINT s");
+                st.execute("INSERT INTO t VALUES (12, 'rolled back to savepoint')");
+                st.execute("ROLLBACK TO SAVEPOINT s");
+                c.commit();
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 1);
+            Thread.sleep(300); // nothing else may arrive; a wait for absence has no condition to poll
+        }
+        assertThat(ids(collector)).containsExactly(11);
+    }
+
+    @Test
+    void anOpenTransactionDoesNotDelayOthers() throws Exception {
+        Collector collector = new Collector();
+        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("long-open").startAtPresent(true)
+                .handle("t", List.of(), collector).build().start();
+             Connection open = DriverManager.getConnection(url)) {
+            open.setAutoCommit(false);
+            try (Statement st = open.createStatement()) {
+                st.execute("INSERT INTO t VALUES (100, 'held open for 10 s')");
+            }
+            long heldUntil = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            int expected = 0;
+            for (int i = 0; System.nanoTime() < heldUntil; i++) {
+                Sql.exec(url, "INSERT INTO t VALUES (" + (200 + i) + ", 'quick')");
+                expected++;
+                int want = expected;
+                // Each quick transaction arrives within a second although an older one is still open.
+                await().atMost(Duration.ofSeconds(1)).until(() -> collector.size() >= want);
+                Thread.sleep(500);
+            }
+            assertThat(expected).isGreaterThanOrEqualTo(10);
+            open.commit();
+            int all = expected + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= all);
+        }
+        assertThat(ids(collector)).last().isEqualTo(100);
+    }
+}
