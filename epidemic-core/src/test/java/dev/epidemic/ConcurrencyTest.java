@@ -1,0 +1,131 @@
+package dev.epidemic;
+
+import dev.epidemic.api.Change;
+import dev.epidemic.api.ChangeHandler;
+import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.EpidemicAdmin;
+import dev.epidemic.testing.Sql;
+import dev.epidemic.testing.TestDatabase;
+import dev.epidemic.testing.Workload;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Concurrent writers against a consumer that keeps being stopped and restarted, or whose database
+ * connections keep being terminated: every committed change arrives, in order per row, and nothing
+ * rolled back does.
+ */
+class ConcurrencyTest {
+
+    /** A handler recording what the Workload needs to check. */
+    static final class Recorder implements ChangeHandler {
+        final List<Workload.Event> events = Collections.synchronizedList(new ArrayList<>());
+        final AtomicInteger rolledBack = new AtomicInteger();
+
+        private void record(Change change) {
+            if (Workload.rolledBack(change)) {
+                rolledBack.incrementAndGet();
+            }
+            events.add(Workload.eventOf(change));
+        }
+
+        @Override
+        public void onInsert(Change change) {
+            record(change);
+        }
+
+        @Override
+        public void onUpdate(Change change) {
+            record(change);
+        }
+
+        @Override
+        public void onDelete(Change change) {
+            record(change);
+        }
+    }
+
+    private static String setUp() {
+        String url = TestDatabase.get().createDatabase();
+        Sql.exec(url, Workload.createTable());
+        EpidemicAdmin.create(url, null, null, "epidemic").watch("items", List.of(), List.of());
+        return url;
+    }
+
+    private static Epidemic consumer(String url, Recorder recorder) {
+        return Epidemic.builder(url, null, null).consumer("restarted").batchSize(50)
+                .handle("items", List.of(), recorder).build();
+    }
+
+    @Test
+    void deliversEveryCommittedChangeAcrossConsumerRestarts() throws Exception {
+        String url = setUp();
+        Recorder recorder = new Recorder();
+        Workload workload = new Workload(url);
+        CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+            try {
+                workload.run(4, 600);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Random random = new Random(42);
+        int restarts = 0;
+        while (!writing.isDone()) {
+            try (Epidemic epidemic = consumer(url, recorder).start()) {
+                Thread.sleep(100 + random.nextInt(300));
+            }
+            restarts++;
+        }
+        writing.join();
+        try (Epidemic epidemic = consumer(url, recorder).start()) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> workload.verify(List.copyOf(recorder.events)).isEmpty());
+        }
+        assertThat(restarts).isGreaterThanOrEqualTo(3);
+        assertThat(workload.committedChanges()).isGreaterThan(2000);
+        assertThat(recorder.rolledBack.get()).isZero();
+        assertThat(workload.verify(List.copyOf(recorder.events))).isEmpty();
+    }
+
+    @Test
+    void recoversByItselfWhenItsConnectionsAreTerminated() throws Exception {
+        String url = setUp();
+        Recorder recorder = new Recorder();
+        Workload workload = new Workload(url);
+        AtomicBoolean done = new AtomicBoolean();
+        int terminated = 0;
+        try (Epidemic epidemic = consumer(url, recorder).start()) {
+            CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+                try {
+                    workload.run(4, 400);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    done.set(true);
+                }
+            });
+            while (!done.get()) {
+                Thread.sleep(300);
+                // The listener, the reader and the committer of the dispatcher all go, mid-stream.
+                terminated += (int) Sql.queryLong(url, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE application_name = 'epidemic' AND datname = current_database() AND pid <> pg_backend_pid()) x");
+            }
+            writing.join();
+            await().atMost(Duration.ofSeconds(60)).until(() -> workload.verify(List.copyOf(recorder.events)).isEmpty());
+        }
+        assertThat(terminated).isGreaterThanOrEqualTo(3);
+        assertThat(recorder.rolledBack.get()).isZero();
+        assertThat(workload.verify(List.copyOf(recorder.events))).isEmpty();
+    }
+}
