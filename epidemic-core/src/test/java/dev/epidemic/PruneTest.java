@@ -1,0 +1,99 @@
+package dev.epidemic;
+
+import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.EpidemicAdmin;
+import dev.epidemic.api.PruneResult;
+import dev.epidemic.testing.Collector;
+import dev.epidemic.testing.Sql;
+import dev.epidemic.testing.TestDatabase;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Several independent consumers, status, and pruning that never takes what a lagging consumer needs. */
+class PruneTest {
+
+    private static void consume(String url, String consumer, Collector collector, int expected) {
+        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer(consumer).handle("t", List.of(), collector).build().start()) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> collector.size() >= expected);
+        }
+    }
+
+    private static void insert(String url, int from, int to) {
+        for (int i = from; i < to; i += 50) {
+            Sql.exec(url, "INSERT INTO t SELECT g, 'x' FROM generate_series(" + i + ", " + Math.min(to, i + 50) + " - 1) g");
+        }
+    }
+
+    @Test
+    void pruneDeletesOnlyWhatEveryConsumerPassedAndConsumersStayIndependent() {
+        String url = TestDatabase.get().createDatabase();
+        Sql.exec(url, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+        EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, "epidemic");
+        admin.watch("t", List.of(), List.of());
+        insert(url, 0, 100);
+        assertThat(admin.prune()).as("no consumer yet: nothing is deleted").isEqualTo(new PruneResult(0, 100, 0));
+
+        Collector fast = new Collector();
+        Collector slow = new Collector();
+        consume(url, "fast", fast, 100);
+        consume(url, "slow", slow, 100);
+        insert(url, 100, 300);
+        consume(url, "fast", fast, 300);
+
+        assertThat(admin.status()).extracting(ConsumerStatus::name, ConsumerStatus::pending)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("fast", 0L), org.assertj.core.groups.Tuple.tuple("slow", 200L));
+        PruneResult pruned = admin.prune();
+        assertThat(pruned.deleted()).isEqualTo(100);
+        assertThat(pruned.retained()).isEqualTo(200);
+
+        consume(url, "slow", slow, 300);
+        assertThat(slow.changes()).extracting(c -> c.newValues().get("id")).doesNotHaveDuplicates().hasSize(300);
+        assertThat(admin.prune()).isEqualTo(new PruneResult(200, 0, 2));
+
+        // The log keeps working through several rotations of its slots.
+        for (int round = 0; round < 4; round++) {
+            insert(url, 1000 + round * 10, 1010 + round * 10);
+            consume(url, "fast", fast, 310 + round * 10);
+            consume(url, "slow", slow, 310 + round * 10);
+            assertThat(admin.prune().retained()).isZero();
+        }
+        assertThat(fast.changes()).hasSize(340);
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).isZero();
+    }
+
+    @Test
+    void statusCountsOnlyWhatAConsumerHasNotBeenHandedYet() {
+        String url = TestDatabase.get().createDatabase();
+        Sql.exec(url, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+        EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, "epidemic");
+        admin.watch("t", List.of(), List.of());
+        Collector first = new Collector();
+        consume(url, "partial", first, 0);
+        insert(url, 0, 10);
+        // A handler that stops the consumer after three changes leaves it in the middle of a window.
+        Collector some = new Collector();
+        Epidemic[] holder = new Epidemic[1];
+        holder[0] = Epidemic.builder(url, null, null).consumer("partial").batchSize(1).handle("t", List.of(), new dev.epidemic.api.ChangeHandler() {
+            @Override
+            public void onInsert(dev.epidemic.api.Change change) {
+                some.onInsert(change);
+                if (some.size() == 3) {
+                    new Thread(holder[0]::close).start();
+                }
+            }
+        }).build().start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> some.size() >= 3);
+        holder[0].close();
+        long handed = some.size();
+        assertThat(admin.status()).singleElement().satisfies(s -> {
+            assertThat(s.pending()).isEqualTo(10 - handed);
+            assertThat(s.oldestPendingAge()).isNotNull();
+        });
+    }
+}
