@@ -65,6 +65,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
     @Override
     public void run() {
         installer.run();
+        thread = Thread.currentThread();
         dispatcher.run();
     }
 
@@ -78,17 +79,19 @@ public final class Epidemic implements Runnable, AutoCloseable {
         return this;
     }
 
-    /** Stops after the change in hand, stores the position, and waits (up to 30 s) for the dispatcher. */
+    /**
+     * Stops after the change in hand and stores the position. Called from any other thread it waits (up
+     * to 30 s) for the dispatcher to finish; called from a handler it returns at once, and the dispatcher
+     * stops as soon as that handler returns.
+     */
     @Override
     public void close() {
         dispatcher.stop();
-        Thread t = thread;
+        if (thread == null || thread == Thread.currentThread()) {
+            return; // never started, or called from a handler on the dispatcher's own thread
+        }
         try {
-            if (t != null && t != Thread.currentThread()) {
-                t.join(Duration.ofSeconds(30).toMillis());
-            } else if (t == null) {
-                dispatcher.awaitStopped(Duration.ofSeconds(30));
-            }
+            dispatcher.awaitStopped(Duration.ofSeconds(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -181,17 +184,20 @@ public final class Epidemic implements Runnable, AutoCloseable {
             }
             Dispatcher dispatcher = new Dispatcher(dataSource, dialect, consumer, startAtPresent, resolved,
                     List.copyOf(everyTable), tables, settings);
-            Runnable installer = () -> install(dialect, resolved);
+            Runnable installer = () -> install(dialect, resolved, tables);
             return new Epidemic(dispatcher, consumer, installer);
         }
 
-        private void install(Dialect dialect, Map<String, List<Registration>> resolved) {
+        private void install(Dialect dialect, Map<String, List<Registration>> resolved, List<String> tables) {
             try (Connection c = dataSource.getConnection()) {
                 dialect.install(c);
                 List<WatchedTable> watched = dialect.list(c);
                 for (Map.Entry<String, List<Registration>> entry : byTable.entrySet()) {
                     WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue(), watched);
                     resolved.put(table.qualifiedName(), entry.getValue());
+                }
+                if (tables != null) {
+                    dialect.tableIds(c, tables); // an unknown or unwatched table fails here, before a consumer exists
                 }
                 // Created here, not on the dispatcher's thread, so that "the present" is the moment of start().
                 dialect.openConsumer(c, consumer, startAtPresent);

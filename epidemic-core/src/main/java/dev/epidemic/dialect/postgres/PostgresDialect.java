@@ -406,10 +406,10 @@ public final class PostgresDialect implements Dialect {
             String schemaName = null;
             String tableName = null;
             String sql = info != null
-                    ? "SELECT id, schema_name, table_name FROM " + s + ".watched_table WHERE relid = ?"
-                    : "SELECT id, schema_name, table_name FROM " + s + ".watched_table"
-                      + " WHERE (schema_name, table_name) = (SELECT p[1], p[2] FROM pg_catalog.parse_ident(?) p WHERE cardinality(p) = 2)"
-                      + " OR (table_name = (SELECT p[1] FROM pg_catalog.parse_ident(?) p WHERE cardinality(p) = 1))";
+                    ? "SELECT id, schema_name, table_name FROM " + s + ".watched_table WHERE active AND relid = ?"
+                    : "SELECT id, schema_name, table_name FROM " + s + ".watched_table WHERE active AND ("
+                      + " (schema_name, table_name) = (SELECT p[1], p[2] FROM pg_catalog.parse_ident(?) p WHERE cardinality(p) = 2)"
+                      + " OR table_name = (SELECT p[1] FROM pg_catalog.parse_ident(?) p WHERE cardinality(p) = 1))";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (info != null) {
                     ps.setLong(1, info.oid);

@@ -1,0 +1,69 @@
+package dev.epidemic.cli;
+
+import dev.epidemic.api.Change;
+import dev.epidemic.api.ChangeHandler;
+import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.EpidemicException;
+
+import java.io.PrintWriter;
+
+/**
+ * Prints each change as one JSON line and flushes it. Returning normally is what lets the engine store
+ * the position past a change, so a change whose line could not be written makes it throw instead.
+ */
+final class JsonLinePrinter implements ChangeHandler {
+    private final PrintWriter out;
+    private final long max;
+    private final Stopper stopper;
+    private final IdleClock idleClock;
+    private long printed;
+    private volatile Long failedChange;
+
+    /**
+     * @param max stop after this many lines; 0 for no limit
+     */
+    JsonLinePrinter(PrintWriter out, long max, Stopper stopper, IdleClock idleClock) {
+        this.out = out;
+        this.max = max;
+        this.stopper = stopper;
+        this.idleClock = idleClock;
+    }
+
+    @Override
+    public void onInsert(Change change) {
+        print(change);
+    }
+
+    @Override
+    public void onUpdate(Change change) {
+        print(change);
+    }
+
+    @Override
+    public void onDelete(Change change) {
+        print(change);
+    }
+
+    @Override
+    public void onTruncate(Change change) {
+        print(change);
+    }
+
+    private void print(Change change) {
+        out.println(Epidemic.toJson(change));
+        if (out.checkError()) { // flushes, then reports any failure of this or an earlier write
+            failedChange = change.id();
+            stopper.requestStop();
+            throw new EpidemicException("cannot write change " + change.id() + " to standard output");
+        }
+        idleClock.touch();
+        if (++printed == max) {
+            stopper.requestStop();
+        }
+    }
+
+    /** The id of the change that could not be written, or null. */
+    Long failedChange() {
+        return failedChange;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.epidemic.cli;
+
+import dev.epidemic.api.WatchedTable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code epidemic list}: the watched tables, their keys and captured columns. */
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = "Lists the watched tables with their key and captured columns, one per line.")
+final class ListCommand implements Callable<Integer> {
+    @ParentCommand
+    EpidemicCommand epidemic;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print a JSON array of {table, schema, name, key, columns}.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        List<WatchedTable> tables = epidemic.database().admin().list();
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(tables.stream().map(ListCommand::asJson).toList()));
+        } else {
+            for (WatchedTable table : tables) {
+                out.printf("%s  key: %s  columns: %s%n", table.qualifiedName(), String.join(", ", table.keyColumns()),
+                        String.join(", ", table.columns()));
+            }
+        }
+        return EpidemicCommand.OK;
+    }
+
+    private static Map<String, Object> asJson(WatchedTable table) {
+        Map<String, Object> object = new LinkedHashMap<>();
+        object.put("table", table.qualifiedName());
+        object.put("schema", table.schema());
+        object.put("name", table.name());
+        object.put("key", table.keyColumns());
+        object.put("columns", table.columns());
+        return object;
+    }
+}

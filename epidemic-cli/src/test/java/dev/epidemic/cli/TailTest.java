@@ -1,0 +1,185 @@
+package dev.epidemic.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.epidemic.testing.Sql;
+import dev.epidemic.testing.TestDatabase;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** {@code epidemic tail} as a separate process, as a user or a script runs it. */
+class TailTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration RUN = Duration.ofSeconds(30);
+
+    String url;
+
+    @BeforeEach
+    void database() {
+        url = TestDatabase.get().createDatabase();
+        Sql.exec(url, "CREATE TABLE mail_users (id int PRIMARY KEY, username text, quota_bytes bigint)");
+        assertThat(Cli.run("--url", url, "watch", "mail_users").exitCode()).isZero();
+    }
+
+    @Test
+    void printsMaxChangesAsJsonLinesWithTheContractsFields() throws Exception {
+        Sql.exec(url,
+                "INSERT INTO mail_users VALUES (1, 'ann', 100)",
+                "UPDATE mail_users SET quota_bytes = 200 WHERE id = 1",
+                "DELETE FROM mail_users WHERE id = 1",
+                "INSERT INTO mail_users VALUES (2, 'bob', 5)");
+
+        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "c1", "--max", "3");
+
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        assertThat(tail.err()).isEmpty();
+        List<JsonNode> changes = parse(tail.lines());
+        assertThat(changes).hasSize(3);
+        for (JsonNode change : changes) {
+            assertThat(names(change)).containsExactly("id", "txid", "table", "op", "key", "old", "new", "at");
+            assertThat(change.get("table").asText()).isEqualTo("public.mail_users");
+            assertThat(change.get("key")).isEqualTo(JSON.readTree("{\"id\": 1}"));
+            assertThat(Instant.parse(change.get("at").asText())).isBefore(Instant.now());
+            assertThat(change.get("txid").isIntegralNumber()).isTrue();
+        }
+        JsonNode insert = changes.get(0);
+        JsonNode update = changes.get(1);
+        JsonNode delete = changes.get(2);
+        assertThat(insert.get("op").asText()).isEqualTo("INSERT");
+        assertThat(insert.get("old").isNull()).isTrue();
+        assertThat(insert.get("new")).isEqualTo(JSON.readTree("{\"id\": 1, \"username\": \"ann\", \"quota_bytes\": 100}"));
+        assertThat(update.get("op").asText()).isEqualTo("UPDATE");
+        assertThat(update.get("old").get("quota_bytes").asLong()).isEqualTo(100);
+        assertThat(update.get("new").get("quota_bytes").asLong()).isEqualTo(200);
+        assertThat(delete.get("op").asText()).isEqualTo("DELETE");
+        assertThat(delete.get("new").isNull()).isTrue();
+        assertThat(insert.get("id").asLong()).isLessThan(update.get("id").asLong());
+    }
+
+    @Test
+    void resumesAfterARestartWithoutRepeats() {
+        for (int id = 1; id <= 5; id++) {
+            Sql.exec(url, "INSERT INTO mail_users VALUES (" + id + ", 'u" + id + "', 0)");
+        }
+
+        TailProcess first = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "resumer", "--max", "3");
+        TailProcess second = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "resumer", "--max", "2");
+
+        assertThat(first.exitCode()).isZero();
+        assertThat(second.exitCode()).isZero();
+        assertThat(parse(first.lines())).extracting(change -> change.get("key").get("id").asInt()).containsExactly(1, 2, 3);
+        assertThat(parse(second.lines())).extracting(change -> change.get("key").get("id").asInt()).containsExactly(4, 5);
+    }
+
+    @Test
+    void idleExitEndsWithZeroWhenNothingNewComes() {
+        Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO mail_users VALUES (2, 'bob', 0)");
+        long started = System.nanoTime();
+
+        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "1");
+
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        assertThat(tail.lines()).hasSize(2);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        TailProcess again = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "1");
+        assertThat(again.exitCode()).isZero();
+        assertThat(again.lines()).isEmpty();
+    }
+
+    @Test
+    void fromNowSkipsWhatCameBeforeANewConsumer() {
+        Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'old', 0)");
+        TailProcess tail = TailProcess.start("--url", url, "tail", "--consumer", "newcomer", "--from", "now", "--max", "1");
+        await().atMost(RUN).until(() -> Sql.queryLong(url,
+                "SELECT count(*) FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid WHERE n.nspname = 'epidemic' AND c.relname = 'consumer'") == 1
+                && Sql.queryLong(url, "SELECT count(*) FROM epidemic.consumer WHERE name = 'newcomer'") == 1);
+
+        Sql.exec(url, "INSERT INTO mail_users VALUES (2, 'new', 0)");
+
+        assertThat(tail.waitFor(RUN)).as(tail.err()).isZero();
+        assertThat(parse(tail.lines())).extracting(change -> change.get("new").get("username").asText()).containsExactly("new");
+    }
+
+    @Test
+    void printsOnlyTheTablesAsked() {
+        Sql.exec(url, "CREATE TABLE aliases (id int PRIMARY KEY, alias text)");
+        assertThat(Cli.run("--url", url, "watch", "aliases").exitCode()).isZero();
+        Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO aliases VALUES (1, 'postmaster')");
+
+        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "picky", "--table", "aliases", "--idle-exit", "1");
+
+        assertThat(tail.exitCode()).isZero();
+        assertThat(parse(tail.lines())).extracting(change -> change.get("table").asText()).containsExactly("public.aliases");
+    }
+
+    @Test
+    void unknownTableIsBadInput() {
+        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "typo", "--table", "mail_userz");
+        assertThat(tail.exitCode()).isEqualTo(2);
+        assertThat(tail.err().lines().toList()).singleElement().asString().startsWith("epidemic: ").contains("mail_userz");
+        assertThat(tail.lines()).isEmpty();
+    }
+
+    @Test
+    void sigtermStopsCleanlyAndKeepsThePosition() {
+        Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)");
+        TailProcess tail = TailProcess.start("--url", url, "tail", "--consumer", "termed");
+        tail.awaitLines(1, RUN);
+
+        tail.terminate();
+
+        assertThat(tail.waitFor(RUN)).as(tail.err()).isZero();
+        assertThat(tail.err()).isEmpty();
+        Sql.exec(url, "INSERT INTO mail_users VALUES (2, 'bob', 0)");
+        TailProcess next = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "termed", "--max", "1");
+        assertThat(parse(next.lines())).extracting(change -> change.get("key").get("id").asInt()).containsExactly(2);
+    }
+
+    @Test
+    void aLineThatCannotBeWrittenIsAFailureAndIsPrintedAgainByTheNextRun() throws Exception {
+        Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO mail_users VALUES (2, 'bob', 0)");
+        Process closedOut = new ProcessBuilder(javaCommand("--url", url, "tail", "--consumer", "broken")).start();
+        closedOut.getInputStream().close(); // every write to stdout now fails (EPIPE)
+
+        assertThat(closedOut.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String err = new String(closedOut.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(closedOut.exitValue()).as(err).isEqualTo(1);
+        assertThat(err.lines().toList()).singleElement().asString().startsWith("epidemic: cannot write to standard output");
+
+        TailProcess next = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "broken", "--max", "2");
+        assertThat(parse(next.lines())).extracting(change -> change.get("key").get("id").asInt()).containsExactly(1, 2);
+    }
+
+    private static List<String> javaCommand(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), EpidemicCommand.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    static List<JsonNode> parse(List<String> lines) {
+        return lines.stream().map(TailTest::parse).toList();
+    }
+
+    static JsonNode parse(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (Exception e) {
+            throw new AssertionError("not a JSON line: " + line, e);
+        }
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> names = new java.util.ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}
