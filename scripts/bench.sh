@@ -11,5 +11,5 @@ else
   shift
 fi
 mvn -q -B -ntp -DskipTests -pl epidemic-bench -am install >&2
-mvn -q -B -ntp -pl epidemic-bench dependency:build-classpath -Dmdep.outputFile=epidemic-bench/target/classpath.txt >&2
+mvn -q -B -ntp -pl epidemic-bench dependency:build-classpath -Dmdep.outputFile="$PWD/epidemic-bench/target/classpath.txt" >&2
 exec java -cp "epidemic-bench/target/classes:$(cat epidemic-bench/target/classpath.txt)" dev.epidemic.bench.Benchmark "$url" "$@"

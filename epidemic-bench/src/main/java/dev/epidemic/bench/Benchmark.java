@@ -54,7 +54,8 @@ public final class Benchmark {
         setUp();
         report.add(writerOverhead());
         report.add(drain());
-        report.add(latency(smoke ? 200 : 1000));
+        report.add(latency(smoke ? 200 : 1000, false));
+        report.add(latency(smoke ? 200 : 1000, true));
         report.forEach(System.out::println);
         return report;
     }
@@ -158,7 +159,28 @@ public final class Benchmark {
 
     // ------------------------------------------------------------------ latency
 
-    private String latency(int perSecond) throws Exception {
+    /**
+     * @param holdingOldTransaction keep a transaction open (with a transaction id) from before the run
+     *                              to its end: with the drained backlog still in the log, this shows that a
+     *                              window costs what it contains, not the log's size or the open
+     *                              transaction's age
+     */
+    private String latency(int perSecond, boolean holdingOldTransaction) throws Exception {
+        if (!holdingOldTransaction) {
+            return latencyRun(perSecond, "latency");
+        }
+        try (Connection open = DriverManager.getConnection(url); Statement st = open.createStatement()) {
+            open.setAutoCommit(false);
+            st.execute("INSERT INTO bench_plain (name, qty) VALUES ('held open', 0)");
+            String line = latencyRun(perSecond, "latency with a transaction held open throughout, "
+                    + queryLong("SELECT count(*) FROM epidemic.change_log") + " changes in the log,");
+            open.rollback();
+            return line;
+        }
+    }
+
+    private String latencyRun(int perSecond, String label) throws Exception {
+        exec("TRUNCATE bench_latency");
         int total = perSecond * (smoke ? 3 : 30);
         ConcurrentHashMap<Long, Long> committedAt = new ConcurrentHashMap<>();
         long[] latenciesMicros = new long[total];
@@ -183,7 +205,7 @@ public final class Benchmark {
                 }
             }
         };
-        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("bench-latency").startAtPresent(true)
+        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("bench-" + label.length()).startAtPresent(true)
                 .handle("bench_latency", List.of(), timer).build().start();
              Connection c = DriverManager.getConnection(url);
              PreparedStatement ps = c.prepareStatement("INSERT INTO bench_latency (id, name) VALUES (?, 'x')")) {
@@ -204,8 +226,8 @@ public final class Benchmark {
         }
         long[] sorted = latenciesMicros.clone();
         Arrays.sort(sorted);
-        return String.format(Locale.ROOT, "latency at %d tx/s for %d s: commit-to-handler p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-                perSecond, total / perSecond, percentile(sorted, 50) / 1000.0, percentile(sorted, 99) / 1000.0,
+        return String.format(Locale.ROOT, "%s at %d tx/s for %d s: commit-to-handler p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                label, perSecond, total / perSecond, percentile(sorted, 50) / 1000.0, percentile(sorted, 99) / 1000.0,
                 sorted[sorted.length - 1] / 1000.0);
     }
 
@@ -236,7 +258,6 @@ public final class Benchmark {
         }
     }
 
-    @SuppressWarnings("unused")
     private long queryLong(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
