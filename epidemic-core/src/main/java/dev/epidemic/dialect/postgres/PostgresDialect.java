@@ -528,8 +528,8 @@ public final class PostgresDialect implements Dialect {
         // still running, counts as delivered.
         String start = startAtPresent
                 ? "pg_catalog.pg_current_snapshot()"
-                : "(SELECT (m || ':' || m || ':')::pg_snapshot FROM (SELECT least(min(l.txid), pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS m FROM "
-                  + s + ".change_log l) x)";
+                : "(SELECT (m || ':' || m || ':')::pg_snapshot FROM (SELECT least((SELECT l.txid FROM " + s + ".change_log l ORDER BY l.txid LIMIT 1),"
+                  + " pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS m) x)"; // min(xid8) exists only from PostgreSQL 15 on
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".consumer (name, delivered) VALUES (?, " + start
                 + ") ON CONFLICT (name) DO NOTHING")) {
             ps.setString(1, consumer);
