@@ -65,6 +65,9 @@ class PruneTest {
         }
         assertThat(fast.changes()).hasSize(340);
         assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).isZero();
+        // Passed slots were TRUNCATEd, not DELETEd: no dead tuples, no pages left behind.
+        assertThat(Sql.queryLong(url, "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'epidemic' AND c.relname LIKE 'change\\_log\\_%' AND c.relkind = 'r'")).isZero();
     }
 
     @Test

@@ -7,8 +7,9 @@ import java.util.Map;
  * One committed row change, as captured by the trigger in the writer's transaction.
  *
  * <p>Values are what PostgreSQL's {@code to_jsonb} makes of the column: {@code String},
- * {@code Boolean}, {@code java.math.BigDecimal} for every number (exact, scale kept), {@code List} for
- * arrays and JSON arrays, {@code Map} for JSON objects, and {@code null}.
+ * {@code Boolean}, {@code Integer}, {@code Long} or {@code BigInteger} for whole numbers,
+ * {@code java.math.BigDecimal} for the others (exact, scale kept), {@code List} for arrays and JSON
+ * arrays, {@code Map} for JSON objects, and {@code null}.
  *
  * @param id         unique per change, identical on redelivery; changes to one row have increasing ids
  * @param txid       the writer's transaction id ({@code pg_current_xact_id()})
