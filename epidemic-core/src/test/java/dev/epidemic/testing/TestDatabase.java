@@ -39,6 +39,7 @@ public final class TestDatabase {
     private static TestDatabase start() {
         String hostPort = System.getenv().getOrDefault("EPIDEMIC_TEST_PG", "127.0.0.1:5432");
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + hostPort + "/postgres?connectTimeout=3", "postgres", "")) {
+            dropDatabasesOfFinishedRuns(c);
             return new TestDatabase(hostPort, "postgres", null);
         } catch (SQLException unreachable) {
             System.err.println("No PostgreSQL at " + hostPort + " (" + unreachable.getMessage() + "); starting an embedded one");
@@ -55,6 +56,27 @@ public final class TestDatabase {
             return new TestDatabase("127.0.0.1:" + pg.getPort(), "postgres", pg);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start an embedded PostgreSQL", e);
+        }
+    }
+
+    /** Test databases are named after the JVM that made them; those of JVMs that are gone are dropped. */
+    private static void dropDatabasesOfFinishedRuns(Connection c) throws SQLException {
+        java.util.List<String> stale = new java.util.ArrayList<>();
+        try (Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT datname FROM pg_database WHERE datname ~ '^epidemic_test_[0-9]+_[0-9]+$'")) {
+            while (rs.next()) {
+                long pid = Long.parseLong(rs.getString(1).split("_")[2]);
+                if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                    stale.add(rs.getString(1));
+                }
+            }
+        }
+        for (String name : stale) {
+            try (Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            } catch (SQLException e) {
+                System.err.println("could not drop old test database " + name + ": " + e.getMessage());
+            }
         }
     }
 
