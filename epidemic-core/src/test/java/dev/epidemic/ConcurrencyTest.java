@@ -28,31 +28,17 @@ import static org.awaitility.Awaitility.await;
  */
 class ConcurrencyTest {
 
-    /** A handler recording what the Workload needs to check. */
-    static final class Recorder implements ChangeHandler {
+    /** Records what the Workload needs to check. */
+    static final class Recorder implements ChangeHandler.EveryChange {
         final List<Workload.Event> events = Collections.synchronizedList(new ArrayList<>());
         final AtomicInteger rolledBack = new AtomicInteger();
 
-        private void record(Change change) {
+        @Override
+        public void accept(Change change) {
             if (Workload.rolledBack(change)) {
                 rolledBack.incrementAndGet();
             }
             events.add(Workload.eventOf(change));
-        }
-
-        @Override
-        public void onInsert(Change change) {
-            record(change);
-        }
-
-        @Override
-        public void onUpdate(Change change) {
-            record(change);
-        }
-
-        @Override
-        public void onDelete(Change change) {
-            record(change);
         }
     }
 
@@ -65,7 +51,7 @@ class ConcurrencyTest {
 
     private static Epidemic consumer(String url, Recorder recorder) {
         return Epidemic.builder(url, null, null).consumer("restarted").batchSize(50)
-                .handle("items", List.of(), recorder).build();
+                .handle("items", List.of(), ChangeHandler.forEveryChange(recorder)).build();
     }
 
     @Test

@@ -11,7 +11,7 @@ import java.io.PrintWriter;
  * Prints each change as one JSON line and flushes it. Returning normally is what lets the engine store
  * the position past a change, so a change whose line could not be written makes it throw instead.
  */
-final class JsonLinePrinter implements ChangeHandler {
+final class JsonLinePrinter implements ChangeHandler.EveryChange {
     private final PrintWriter out;
     private final long max;
     private final Stopper stopper;
@@ -30,26 +30,7 @@ final class JsonLinePrinter implements ChangeHandler {
     }
 
     @Override
-    public void onInsert(Change change) {
-        print(change);
-    }
-
-    @Override
-    public void onUpdate(Change change) {
-        print(change);
-    }
-
-    @Override
-    public void onDelete(Change change) {
-        print(change);
-    }
-
-    @Override
-    public void onTruncate(Change change) {
-        print(change);
-    }
-
-    private void print(Change change) {
+    public void accept(Change change) {
         out.println(Epidemic.toJson(change));
         if (out.checkError()) { // flushes, then reports any failure of this or an earlier write
             failedChange = change.id();

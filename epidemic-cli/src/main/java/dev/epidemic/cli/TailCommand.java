@@ -1,5 +1,6 @@
 package dev.epidemic.cli;
 
+import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
@@ -67,7 +68,7 @@ final class TailCommand implements Callable<Integer> {
         Stopper stopper = new Stopper();
         IdleClock idleClock = new IdleClock();
         JsonLinePrinter printer = new JsonLinePrinter(spec.commandLine().getOut(), max == null ? 0 : max, stopper, idleClock);
-        Epidemic.Builder builder = database.engine(idleClock::touch).consumer(consumer).startAtPresent(startAtPresent).handleEveryTable(tables, printer);
+        Epidemic.Builder builder = database.engine(idleClock::touch).consumer(consumer).startAtPresent(startAtPresent).handleEveryTable(tables, ChangeHandler.forEveryChange(printer));
         if (batchSize != null) {
             builder.batchSize(batchSize);
         }

@@ -21,4 +21,35 @@ public interface ChangeHandler {
 
     default void onTruncate(Change change) throws Exception {
     }
+
+    /** A handler that treats inserts, updates, deletes and truncates alike, as a sink does. */
+    static ChangeHandler forEveryChange(EveryChange action) {
+        return new ChangeHandler() {
+            @Override
+            public void onInsert(Change change) throws Exception {
+                action.accept(change);
+            }
+
+            @Override
+            public void onUpdate(Change change) throws Exception {
+                action.accept(change);
+            }
+
+            @Override
+            public void onDelete(Change change) throws Exception {
+                action.accept(change);
+            }
+
+            @Override
+            public void onTruncate(Change change) throws Exception {
+                action.accept(change);
+            }
+        };
+    }
+
+    /** What {@link #forEveryChange} does with each change. */
+    @FunctionalInterface
+    interface EveryChange {
+        void accept(Change change) throws Exception;
+    }
 }
