@@ -191,9 +191,8 @@ public final class Epidemic implements Runnable, AutoCloseable {
         private void install(Dialect dialect, Map<String, List<Registration>> resolved, List<String> tables) {
             try (Connection c = dataSource.getConnection()) {
                 dialect.install(c);
-                List<WatchedTable> watched = dialect.list(c);
                 for (Map.Entry<String, List<Registration>> entry : byTable.entrySet()) {
-                    WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue(), watched);
+                    WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue());
                     resolved.put(table.qualifiedName(), entry.getValue());
                 }
                 if (tables != null) {
@@ -206,8 +205,8 @@ public final class Epidemic implements Runnable, AutoCloseable {
             }
         }
 
-        private static WatchedTable ensureWatched(Dialect dialect, Connection c, String table, List<Registration> registrations,
-                                                  List<WatchedTable> watched) throws SQLException {
+        private static WatchedTable ensureWatched(Dialect dialect, Connection c, String table, List<Registration> registrations)
+                throws SQLException {
             Set<String> wanted = new LinkedHashSet<>();
             boolean allColumns = false;
             for (Registration r : registrations) {

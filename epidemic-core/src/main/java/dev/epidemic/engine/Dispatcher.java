@@ -1,7 +1,6 @@
 package dev.epidemic.engine;
 
 import dev.epidemic.api.Change;
-import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
@@ -46,7 +45,6 @@ public final class Dispatcher {
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private volatile boolean stopping;
-    private volatile RuntimeException fatal;
     private Position position;
     private long lastStoreNanos;
     private boolean positionDirty;
@@ -76,7 +74,7 @@ public final class Dispatcher {
         this.settings = settings;
     }
 
-    /** Runs until {@link #stop()}; reconnects by itself. Throws only for a mistake that retrying cannot fix. */
+    /** Runs until {@link #stop()}; reconnects by itself. Throws only for a mistake that retrying cannot fix (an InvalidInputException). */
     public void run() {
         Backoff reconnect = new Backoff(settings.reconnectMin(), settings.reconnectMax());
         Backoff handlerRetry = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(30));
@@ -103,9 +101,6 @@ public final class Dispatcher {
                     sleep(wait);
                 }
             }
-        } catch (InvalidInputException e) {
-            fatal = e;
-            throw e;
         } finally {
             stopped.countDown();
             log.info("Consumer {} stopped", consumer);
@@ -249,10 +244,6 @@ public final class Dispatcher {
     /** Waits for the dispatcher to stop; false if it did not within the timeout. */
     public boolean awaitStopped(Duration timeout) throws InterruptedException {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    public RuntimeException fatalError() {
-        return fatal;
     }
 
     private void sleep(long millis) {

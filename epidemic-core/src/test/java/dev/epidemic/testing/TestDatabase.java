@@ -21,12 +21,10 @@ public final class TestDatabase {
 
     private final String hostPort;
     private final String user;
-    private final EmbeddedPostgres embedded;
 
-    private TestDatabase(String hostPort, String user, EmbeddedPostgres embedded) {
+    private TestDatabase(String hostPort, String user) {
         this.hostPort = hostPort;
         this.user = user;
-        this.embedded = embedded;
     }
 
     public static synchronized TestDatabase get() {
@@ -40,7 +38,7 @@ public final class TestDatabase {
         String hostPort = System.getenv().getOrDefault("EPIDEMIC_TEST_PG", "127.0.0.1:5432");
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + hostPort + "/postgres?connectTimeout=3", "postgres", "")) {
             dropDatabasesOfFinishedRuns(c);
-            return new TestDatabase(hostPort, "postgres", null);
+            return new TestDatabase(hostPort, "postgres");
         } catch (SQLException unreachable) {
             System.err.println("No PostgreSQL at " + hostPort + " (" + unreachable.getMessage() + "); starting an embedded one");
         }
@@ -53,7 +51,7 @@ public final class TestDatabase {
                     // the JVM is going away
                 }
             }));
-            return new TestDatabase("127.0.0.1:" + pg.getPort(), "postgres", pg);
+            return new TestDatabase("127.0.0.1:" + pg.getPort(), "postgres");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start an embedded PostgreSQL", e);
         }
@@ -80,16 +78,8 @@ public final class TestDatabase {
         }
     }
 
-    public boolean isEmbedded() {
-        return embedded != null;
-    }
-
     public String hostPort() {
         return hostPort;
-    }
-
-    public String user() {
-        return user;
     }
 
     /** A new, empty database; returns its JDBC URL (user and no password in it). */

@@ -53,10 +53,6 @@ public final class PostgresDialect implements Dialect {
         this.s = quoteIdent(schema);
     }
 
-    public String schema() {
-        return schema;
-    }
-
     // ---------------------------------------------------------------- install
 
     @Override
