@@ -81,13 +81,14 @@ final class Charts {
     private static void writerBars(Results results, Path file) throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (Results.WriterRow row : results.writer()) {
-            String category = row.operation() + ", " + row.clients() + (row.clients() == 1 ? " client" : " clients") + " (" + row.load() + ")";
+            String category = row.operation() + " " + row.clients() + (row.clients() == 1 ? " client" : " clients") + " " + row.load();
             data.addValue(row.withoutCapture().median(), "without capture", category);
             data.addValue(row.withCapture().median(), "with Epidemic's capture", category);
         }
         JFreeChart chart = ChartFactory.createBarChart("Writer TPS, single-row transactions (median)", null, "transactions/s", data,
                 PlotOrientation.VERTICAL, true, false, false);
         style(chart.getCategoryPlot());
+        chart.getCategoryPlot().getDomainAxis().setMaximumCategoryLabelLines(3);
         ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
     }
 
