@@ -14,12 +14,14 @@ cd "$(dirname "$0")/.."
 
 url=""
 args=()
+previous=""
 for arg in "$@"; do
-  if [ -z "$url" ] && [[ "$arg" == jdbc:postgresql:* ]] && [ "${args[${#args[@]}-1]:-}" != "--debezium-url" ]; then
+  if [ -z "$url" ] && [[ "$arg" == jdbc:postgresql:* ]] && [ "$previous" != "--debezium-url" ]; then
     url="$arg"
   else
     args+=("$arg")
   fi
+  previous="$arg"
 done
 if [ -z "$url" ]; then
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS epidemic_bench WITH (FORCE)" -c "CREATE DATABASE epidemic_bench" postgres
