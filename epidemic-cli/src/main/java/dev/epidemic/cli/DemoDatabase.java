@@ -100,14 +100,21 @@ final class DemoDatabase implements AutoCloseable {
         });
     }
 
-    /** Drops the demo's schemas, then stops the embedded server if there is one. */
+    /**
+     * Drops the demo's schemas, then stops the embedded server if there is one. Only schemas bearing the
+     * demo's mark are dropped: when the demo refused to start because a schema of the name was someone
+     * else's, that schema stays.
+     */
     @Override
     public void close() {
         try {
             run(c -> {
-                try (Statement st = c.createStatement()) {
-                    st.execute("DROP SCHEMA IF EXISTS " + TABLE_SCHEMA + " CASCADE");
-                    st.execute("DROP SCHEMA IF EXISTS " + LOG_SCHEMA + " CASCADE");
+                for (String schema : List.of(TABLE_SCHEMA, LOG_SCHEMA)) {
+                    if (MARK.equals(comment(c, schema))) {
+                        try (Statement st = c.createStatement()) {
+                            st.execute("DROP SCHEMA " + schema + " CASCADE");
+                        }
+                    }
                 }
             });
         } finally {
