@@ -7,6 +7,7 @@ import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.FailurePolicy;
 import dev.epidemic.api.HandlerFailedException;
+import dev.epidemic.api.RejectedChangeException;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.TestDatabase;
@@ -138,6 +139,22 @@ class FailureHandlingTest {
         }
         assertThat(admin.dropDeadLetters("replay", List.of())).isEqualTo(1);
         assertThat(admin.deadLetters("replay")).isEmpty();
+    }
+
+    @Test
+    void aRejectedChangeGoesToTheDeadLettersWithoutFurtherAttempts() {
+        String t = table("rejecting");
+        AtomicInteger calls = new AtomicInteger();
+        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("rejecting")
+                .handle(t, List.of(), ChangeHandler.forEveryChange(change -> {
+                    calls.incrementAndGet();
+                    throw new RejectedChangeException("endpoint answered 422");
+                }), FailurePolicy.deadLetterAfter(5)).build().start()) {
+            Sql.exec(url, "INSERT INTO rejecting VALUES (1, 'a')");
+            await().atMost(WAIT).until(() -> admin.deadLetters("rejecting").size() == 1);
+        }
+        assertThat(calls.get()).isEqualTo(1);
+        assertThat(admin.deadLetters("rejecting").get(0).attempts()).isEqualTo(1);
     }
 
     @Test

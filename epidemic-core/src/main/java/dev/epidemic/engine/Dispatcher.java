@@ -3,6 +3,7 @@ package dev.epidemic.engine;
 import dev.epidemic.api.Change;
 import dev.epidemic.api.FailurePolicy;
 import dev.epidemic.api.HandlerFailedException;
+import dev.epidemic.api.RejectedChangeException;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
@@ -376,7 +377,8 @@ public final class Dispatcher {
         Change first = chunk.get(failed.first()).change();
         Attempts so = attempts.merge(new AttemptKey(registration, first.id()), new Attempts(1, Instant.now()),
                 (old, one) -> new Attempts(old.count() + 1, old.first()));
-        if (so.count() < policy.maxAttempts()) {
+        boolean rejected = failed.cause() instanceof RejectedChangeException;
+        if (so.count() < policy.maxAttempts() && !rejected) {
             long wait = backoffMillis(policy, so.count());
             log.warn("Consumer {}: {} failed on change {} of {} (attempt {} of {}); retrying in {} ms: {}", consumer,
                     registration.label(), first.id(), first.table(), so.count(), policy.maxAttempts(), wait, oneLine(failed.cause()));
