@@ -41,7 +41,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     private static final String CONSUMER = "mail-server-demo";
     private static final String QUIET_LOGGER = "org.slf4j.simpleLogger.log.dev.epidemic.engine.Dispatcher";
     private static final Duration CATCH_UP = Duration.ofSeconds(30);
-    // Short, so that the refused row's three attempts take a fraction of a second.
+    // Short waits: a demo should not sit still. (The refused row is not retried at all: it is rejected.)
     private static final FailurePolicy POLICY = FailurePolicy.deadLetterAfter(3).withBackoff(Duration.ofMillis(20), Duration.ofMillis(100));
 
     @ParentCommand
@@ -62,8 +62,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             throw new InvalidInputException("demo keeps its log in a schema of its own (" + DemoDatabase.LOG_SCHEMA + "); leave out --schema");
         }
         if (!epidemic.verbose) {
-            // The refused row's retries and dead letter are the demo's point, told on stdout; the engine's
-            // warnings about them on stderr would only repeat it, interleaved. --verbose shows them.
+            // The refused row and its dead letter are the demo's point, told on stdout; the engine's
+            // error about it on stderr would only repeat it, interleaved. --verbose shows it.
             System.setProperty(QUIET_LOGGER, "off");
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -133,9 +133,11 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             }
             List<DeadLetter> deadLetters = admin.deadLetters(CONSUMER);
             out.println();
-            out.println("Received " + handler.changes() + " changes (" + handler.deliveries() + " deliveries with the retries); "
+            int retries = handler.deliveries() - handler.changes();
+            out.println("Received " + handler.changes() + " changes" + (retries == 0 ? "" : " and " + retries + " retries") + "; "
                     + deadLetters.size() + " kept as a dead letter while the consumer went on:");
-            deadLetters.forEach(dead -> out.println("   " + ChangeLine.describe(dead.change()) + ", after " + dead.attempts() + " attempts"));
+            deadLetters.forEach(dead -> out.println("   " + ChangeLine.describe(dead.change())
+                    + ", after " + dead.attempts() + (dead.attempts() == 1 ? " attempt" : " attempts")));
         }
     }
 

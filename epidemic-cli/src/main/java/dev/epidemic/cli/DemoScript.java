@@ -20,7 +20,7 @@ final class DemoScript {
                     "UPDATE mail_users SET last_login = now(), password_hash = 'scrypt$16384$8$1$c2FsdA$aGFzaA' WHERE username = 'carol'")),
             new Step("carol leaves", List.of(
                     "DELETE FROM mail_users WHERE username = 'carol'")),
-            new Step("a row that tries to escape the mail root is refused, retried, then kept as a dead letter", List.of(
+            new Step("a row that tries to escape the mail root is refused and kept as a dead letter; retrying could not help", List.of(
                     "INSERT INTO mail_users (gid, dba, username, quota_bytes) VALUES (100, 'Mallory', '../../etc', 1)")));
 
     private DemoScript() {

@@ -28,7 +28,7 @@ public record MailUser(long gid, String username, String dba, Long quotaBytes) {
      * @param values the watched columns (a change's old or new values)
      * @throws RefusedRowException when the values cannot safely name a mailbox
      */
-    public static MailUser from(Map<String, Object> key, Map<String, Object> values) {
+    public static MailUser from(Map<String, Object> key, Map<String, Object> values) throws RefusedRowException {
         if (values == null) {
             throw new RefusedRowException("mail_users row " + key + ": no values were captured; is the table watched with gid, dba, username and quota_bytes?");
         }
@@ -49,7 +49,7 @@ public record MailUser(long gid, String username, String dba, Long quotaBytes) {
         return new MailUser(gid, username, dba == null ? null : dba.toString(), quota);
     }
 
-    private static Long number(Map<String, Object> key, Map<String, Object> values, String column) {
+    private static Long number(Map<String, Object> key, Map<String, Object> values, String column) throws RefusedRowException {
         Object value = values.get(column);
         if (value == null) {
             return null;

@@ -27,7 +27,8 @@ import java.util.Map;
  *
  * <p>Safe to run more than once on the same change (delivery is at least once; see {@link Mailboxes}).
  * A row whose gid or username cannot safely name a directory under the root (such as a username of
- * {@code ../../etc}) is refused with a {@link RefusedRowException} and nothing is written.
+ * {@code ../../etc}) is refused with a {@link RefusedRowException} and nothing is written; the engine
+ * does not retry it (it is a {@code RejectedChangeException}) and dead-letters it or stops, as configured.
  */
 public final class MailUsersHandler implements ChangeHandler {
     /** The table this handler is written for. */
@@ -65,14 +66,14 @@ public final class MailUsersHandler implements ChangeHandler {
     }
 
     @Override
-    public void onInsert(Change change) throws IOException {
+    public void onInsert(Change change) throws IOException, RefusedRowException {
         MailUser user = MailUser.from(change.key(), change.newValues());
         mailboxes.provision(user);
         LOG.info("provisioned {}", mailboxes.mailbox(user));
     }
 
     @Override
-    public void onUpdate(Change change) throws IOException {
+    public void onUpdate(Change change) throws IOException, RefusedRowException {
         MailUser after = MailUser.from(change.key(), change.newValues());
         mailboxes.move(previousMailbox(change), after);
         LOG.info("updated {}", mailboxes.mailbox(after));

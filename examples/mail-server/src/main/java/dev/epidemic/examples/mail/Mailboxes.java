@@ -50,7 +50,7 @@ public final class Mailboxes {
     }
 
     /** Where {@code user}'s mailbox lives. */
-    public Path mailbox(MailUser user) {
+    public Path mailbox(MailUser user) throws RefusedRowException {
         Path gidDirectory = root.resolve(Long.toString(user.gid()));
         Path mailbox = gidDirectory.resolve(user.username()).normalize();
         // MailUser already allows only safe names; this guards the layout itself against a future mistake.
@@ -61,7 +61,7 @@ public final class Mailboxes {
     }
 
     /** Creates {@code user}'s mailbox if missing and (re)writes its quota and dba files. */
-    public void provision(MailUser user) throws IOException {
+    public void provision(MailUser user) throws IOException, RefusedRowException {
         Path maildir = mailbox(user).resolve(MAILDIR);
         for (String sub : List.of("cur", "new", "tmp")) {
             Files.createDirectories(maildir.resolve(sub));
@@ -81,7 +81,7 @@ public final class Mailboxes {
      * old mailbox of the new name was left behind) the messages are merged into the target: Maildir
      * file names are unique, so a name present in both is the same message and nothing is lost.
      */
-    public void move(Path from, MailUser to) throws IOException {
+    public void move(Path from, MailUser to) throws IOException, RefusedRowException {
         Path target = mailbox(to);
         if (from != null && !from.equals(target) && Files.isDirectory(from)) {
             if (Files.exists(target)) {

@@ -82,6 +82,18 @@ class MailUsersHandlerRulesTest {
     }
 
     @Test
+    void truncateRemovesEveryMailboxAndNothingElseUnderTheRoot() throws Exception {
+        MailUsersHandler handler = handler();
+        handler.onInsert(insert(100, "ann", 1L));
+        handler.onInsert(insert(200, "bob", 1L));
+        Files.writeString(root().resolve("README"), "not a mailbox");
+
+        handler.onTruncate(change(Operation.TRUNCATE, null, null));
+
+        assertThat(MailTree.of(root())).containsOnlyKeys("README");
+    }
+
+    @Test
     void aNullQuotaRemovesTheQuotaFile() throws Exception {
         MailUsersHandler handler = handler();
         handler.onInsert(insert(100, "ann", 1000L));
