@@ -25,6 +25,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 /**
  * {@code epidemic demo}: the mail-server example end to end. It starts an embedded PostgreSQL (or uses
@@ -37,7 +38,7 @@ import java.util.Locale;
                 "Without --url it starts an embedded PostgreSQL (a few seconds); with --url it works in schemas of its own"
                         + " (" + DemoDatabase.TABLE_SCHEMA + ", " + DemoDatabase.LOG_SCHEMA + ") and drops them at the end.",
                 "$EPIDEMIC_URL is not used: the demo touches only a database named on its command line."})
-final class DemoCommand implements java.util.concurrent.Callable<Integer> {
+final class DemoCommand implements Callable<Integer> {
     private static final String CONSUMER = "mail-server-demo";
     private static final String QUIET_LOGGER = "org.slf4j.simpleLogger.log.dev.epidemic.engine.Dispatcher";
     private static final Duration CATCH_UP = Duration.ofSeconds(30);

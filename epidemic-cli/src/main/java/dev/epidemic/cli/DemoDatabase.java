@@ -46,6 +46,10 @@ final class DemoDatabase implements AutoCloseable {
 
     /** The user's database, after checking it can be reached. */
     static DemoDatabase given(Database database) {
+        if (!database.url().startsWith("jdbc:postgresql:")) {
+            // Its setup (schemas with comments, search_path) is PostgreSQL's; so is its embedded server.
+            throw new InvalidInputException("the demo runs on PostgreSQL: give a jdbc:postgresql:// URL, or none for an embedded server");
+        }
         database.checkReachable();
         return new DemoDatabase(new Database(database.url(), database.user(), database.password(), LOG_SCHEMA), null);
     }

@@ -72,6 +72,16 @@ class DemoTest {
         assertThat(Sql.catalogFingerprint(url)).isEqualTo(catalogBefore);
     }
 
+    @Test
+    void aDatabaseOtherThanPostgresqlIsBadInput() {
+        Cli.Result demo = Cli.run("--url", "jdbc:mariadb://127.0.0.1:3306/mail?user=root", "demo", "--root", base.resolve("vhosts").toString());
+
+        assertThat(demo.exitCode()).isEqualTo(2);
+        assertThat(demo.errLines()).containsExactly(
+                "epidemic: the demo runs on PostgreSQL: give a jdbc:postgresql:// URL, or none for an embedded server");
+        assertThat(base.resolve("vhosts")).doesNotExist();
+    }
+
     /** The lines a reader of the demo relies on, in the order the script makes them. */
     private static void assertTheScriptRan(List<String> lines) {
         assertThat(lines).containsSubsequence(
