@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * guard against a wake-up that raced with going idle. The first change read withdraws the request.
  *
  * <p>Three connections: the reader streams windows, the committer stores positions (with
- * synchronous_commit off: a position lost in a server crash only means redelivery), the listener waits.
+ * commits made cheap by the dialect: a position lost in a server crash only means redelivery), the listener waits.
  */
 public final class Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -83,9 +82,7 @@ public final class Dispatcher {
                 try (Connection reader = dataSource.getConnection();
                      Connection committer = dataSource.getConnection();
                      Connection listener = dataSource.getConnection()) {
-                    try (Statement st = committer.createStatement()) {
-                        st.execute("SET synchronous_commit = off");
-                    }
+                    dialect.prepareCommitter(committer);
                     dialect.listen(listener);
                     int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
                     position = dialect.openConsumer(committer, consumer, startAtPresent);
@@ -161,7 +158,7 @@ public final class Dispatcher {
     }
 
     private Pass readOnce(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader);
+        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
         if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, null, 0);
         }
