@@ -40,6 +40,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
     private final String consumer;
     private final Runnable installer;
     private volatile Thread thread;
+    private volatile RuntimeException failure;
 
     private Epidemic(Dispatcher dispatcher, String consumer, Runnable installer) {
         this.dispatcher = dispatcher;
@@ -72,11 +73,31 @@ public final class Epidemic implements Runnable, AutoCloseable {
     /** Installs what is missing (failing here on a bad table or column), then delivers on a new thread. */
     public Epidemic start() {
         installer.run();
-        Thread t = new Thread(dispatcher::run, "epidemic-" + consumer);
+        Thread t = new Thread(() -> {
+            try {
+                dispatcher.run();
+            } catch (RuntimeException e) {
+                failure = e; // logged by the dispatcher; the owner asks for it with failure()
+            }
+        }, "epidemic-" + consumer);
         t.setDaemon(true);
         thread = t;
         t.start();
         return this;
+    }
+
+    /**
+     * Why a consumer started with {@link #start()} stopped by itself (for example a
+     * {@link HandlerFailedException}), or null while it runs or after a normal close.
+     */
+    public RuntimeException failure() {
+        return failure;
+    }
+
+    /** True while a consumer started with {@link #start()} is delivering or standing by. */
+    public boolean isRunning() {
+        Thread t = thread;
+        return t != null && t.isAlive();
     }
 
     /**
@@ -108,6 +129,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
         private final List<Registration> everyTable = new ArrayList<>();
         private final Set<String> tablesOfEveryTable = new LinkedHashSet<>();
         private Dispatcher.Settings settings = Dispatcher.Settings.defaults();
+        private FailurePolicy defaultPolicy = FailurePolicy.defaults();
 
         private Builder(DataSource dataSource, String jdbcUrl) {
             this.dataSource = dataSource;
@@ -138,8 +160,35 @@ public final class Epidemic implements Runnable, AutoCloseable {
          * handed over. An empty list means every column.
          */
         public Builder handle(String table, List<String> columns, ChangeHandler handler) {
-            byTable.computeIfAbsent(table, t -> new ArrayList<>())
-                    .add(new Registration(table, List.copyOf(columns), Objects.requireNonNull(handler, "handler")));
+            return register(Registration.of(table, columns, Objects.requireNonNull(handler, "handler"), null));
+        }
+
+        /** As {@link #handle(String, List, ChangeHandler)}, with its own failure policy. */
+        public Builder handle(String table, List<String> columns, ChangeHandler handler, FailurePolicy onFailure) {
+            return register(Registration.of(table, columns, Objects.requireNonNull(handler, "handler"), onFailure));
+        }
+
+        /** Hands {@code table}'s changes to {@code handler} a batch at a time (see {@link BatchHandler}). */
+        public Builder handleBatches(String table, List<String> columns, BatchHandler handler, FailurePolicy onFailure) {
+            return register(Registration.ofBatches(table, columns, Objects.requireNonNull(handler, "handler"), onFailure));
+        }
+
+        /**
+         * Hands {@code table}'s changes to {@code handler} inside the transaction that also stores the
+         * consumer's position, so what it writes to this database happens exactly once.
+         */
+        public Builder handleInTransaction(String table, List<String> columns, TransactionalHandler handler, FailurePolicy onFailure) {
+            return register(Registration.inTransaction(table, columns, Objects.requireNonNull(handler, "handler"), onFailure));
+        }
+
+        /** The failure policy of handlers registered without one (default {@link FailurePolicy#defaults()}). */
+        public Builder failurePolicy(FailurePolicy policy) {
+            this.defaultPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        private Builder register(Registration registration) {
+            byTable.computeIfAbsent(registration.table(), t -> new ArrayList<>()).add(registration);
             return this;
         }
 
@@ -148,7 +197,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
          * with all captured columns. Nothing is installed for it.
          */
         public Builder handleEveryTable(List<String> tables, ChangeHandler handler) {
-            everyTable.add(new Registration(null, List.of(), Objects.requireNonNull(handler, "handler")));
+            everyTable.add(Registration.of(null, List.of(), Objects.requireNonNull(handler, "handler"), null));
             tablesOfEveryTable.addAll(tables);
             return this;
         }
@@ -158,8 +207,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
             if (batchSize < 1) {
                 throw new InvalidInputException("batch size must be at least 1, not " + batchSize);
             }
-            settings = new Dispatcher.Settings(batchSize, settings.pollInterval(), settings.hotPeriod(), settings.idlePoll(),
-                    settings.reconnectMin(), settings.reconnectMax());
+            settings = settings.withBatchSize(batchSize);
             return this;
         }
 
@@ -182,16 +230,22 @@ public final class Epidemic implements Runnable, AutoCloseable {
                 tables = new ArrayList<>(tablesOfEveryTable);
                 tables.addAll(byTable.keySet());
             }
+            Map<String, List<Registration>> registrations = new LinkedHashMap<>();
+            byTable.forEach((table, list) -> registrations.put(table,
+                    list.stream().map(r -> r.withDefaultPolicy(defaultPolicy)).toList()));
+            List<Registration> forEveryTable = everyTable.stream().map(r -> r.withDefaultPolicy(defaultPolicy)).toList();
             Dispatcher dispatcher = new Dispatcher(dataSource, dialect, consumer, startAtPresent, resolved,
-                    List.copyOf(everyTable), tables, settings);
-            Runnable installer = () -> install(dialect, resolved, tables);
+                    forEveryTable, tables, settings);
+            Runnable installer = () -> install(dialect, registrations, resolved, tables);
             return new Epidemic(dispatcher, consumer, installer);
         }
 
-        private void install(Dialect dialect, Map<String, List<Registration>> resolved, List<String> tables) {
+        private void install(Dialect dialect, Map<String, List<Registration>> registrations,
+                             Map<String, List<Registration>> resolved, List<String> tables) {
             try (Connection c = dataSource.getConnection()) {
                 dialect.install(c);
-                for (Map.Entry<String, List<Registration>> entry : byTable.entrySet()) {
+                resolved.clear();
+                for (Map.Entry<String, List<Registration>> entry : registrations.entrySet()) {
                     WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue());
                     resolved.put(table.qualifiedName(), entry.getValue());
                 }

@@ -1,6 +1,7 @@
 package dev.epidemic.api;
 
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.engine.ChangeCodec;
 import dev.epidemic.engine.Databases;
 
 import javax.sql.DataSource;
@@ -50,6 +51,28 @@ public final class EpidemicAdmin {
 
     public PruneResult prune() {
         return call(dialect::prune);
+    }
+
+    /** Dead letters, oldest first: of {@code consumer}, or of every consumer when it is null. */
+    public List<DeadLetter> deadLetters(String consumer) {
+        return call(c -> dialect.deadLetters(c, consumer, false).stream()
+                .map(d -> new DeadLetter(d.id(), d.consumer(), d.handler(), ChangeCodec.decode(d.row()), d.error(), d.attempts(),
+                        d.firstFailure(), d.lastFailure(), d.replayRequested()))
+                .toList());
+    }
+
+    /**
+     * Asks the consumers to hand these dead letters ({@code ids} empty: all of {@code consumer}, or all)
+     * to their handlers again; a running consumer does so within a second, a stopped one when it starts.
+     * A replayed dead letter disappears; one that fails again stays, with its attempts counted.
+     */
+    public int replayDeadLetters(String consumer, List<Long> ids) {
+        return call(c -> dialect.requestReplay(c, consumer, ids));
+    }
+
+    /** Deletes dead letters ({@code ids} empty: all of {@code consumer}, or all); returns how many. */
+    public int dropDeadLetters(String consumer, List<Long> ids) {
+        return call(c -> dialect.dropDeadLetters(c, consumer, ids));
     }
 
     @FunctionalInterface

@@ -72,6 +72,28 @@ public interface Dialect {
 
     PruneResult prune(Connection connection) throws SQLException;
 
+    /**
+     * Makes this connection's session the consumer's only active dispatcher, until the session ends;
+     * false when another session holds it. Calling it again on the holding session returns true.
+     */
+    boolean tryLead(Connection connection, String consumer) throws SQLException;
+
+    /** Records a change a handler kept failing on, or updates the record of an earlier failure of it. */
+    void deadLetter(Connection connection, String consumer, String handler, LogRow row, String error, int attempts,
+                    java.time.Instant firstFailure, java.time.Instant lastFailure) throws SQLException;
+
+    /** Dead letters, oldest first: of one consumer, or of all when {@code consumer} is null. */
+    List<StoredDeadLetter> deadLetters(Connection connection, String consumer, boolean onlyReplayRequested) throws SQLException;
+
+    /** Marks dead letters for replay by their consumer ({@code ids} empty: all of the consumer, or all); returns how many. */
+    int requestReplay(Connection connection, String consumer, List<Long> ids) throws SQLException;
+
+    /** Deletes dead letters ({@code ids} empty: all of the consumer, or all); returns how many. */
+    int dropDeadLetters(Connection connection, String consumer, List<Long> ids) throws SQLException;
+
+    /** Records the outcome of a replay: success deletes the dead letter, failure counts the attempt. */
+    void replayed(Connection connection, long deadLetterId, String errorOrNull) throws SQLException;
+
     /** Receives log rows one at a time; returning false stops the read. */
     @FunctionalInterface
     interface RowSink {

@@ -18,6 +18,11 @@ public record Position(String delivered, String window, long afterTxLastId, long
         return new Position(delivered, window, row.txLastId(), row.id());
     }
 
+    /** The position with {@code window} fixed as the one being delivered, keeping any progress made in it. */
+    public Position pinned(String window) {
+        return window.equals(this.window) ? this : new Position(delivered, window, 0, 0);
+    }
+
     /** The position once the whole window was handed over. */
     public Position windowDone(String window) {
         return at(window);

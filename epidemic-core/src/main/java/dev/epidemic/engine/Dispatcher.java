@@ -1,9 +1,13 @@
 package dev.epidemic.engine;
 
 import dev.epidemic.api.Change;
+import dev.epidemic.api.FailurePolicy;
+import dev.epidemic.api.HandlerFailedException;
+import dev.epidemic.api.RejectedChangeException;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
+import dev.epidemic.dialect.StoredDeadLetter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,27 +15,42 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one consumer: reads the log window by window, hands each change to its handlers, stores the
- * position after them, and waits for more.
+ * Runs one consumer: reads the log window by window, hands each chunk of changes to its handlers,
+ * stores the position after them, and waits for more.
+ *
+ * <p>Only one dispatcher per consumer is active: it holds the consumer's lock (an advisory lock on the
+ * committer's session); another one stands by and takes over when that session ends.
  *
  * <p>Waiting has two modes. While changes flow it polls every {@code pollInterval} (hot), so writers
  * never pay for a NOTIFY under load. After {@code hotPeriod} without changes it registers as waiting,
  * which makes writers NOTIFY, and LISTENs, re-polling at growing intervals up to {@code idlePoll} as a
  * guard against a wake-up that raced with going idle. The first change read withdraws the request.
  *
+ * <p>Failures: a handler that throws is retried, after a backoff, by reading the same window again from
+ * the stored position; what other handlers (or the same batch handler) already handled is not handed over
+ * again. After the policy's attempts the change becomes a dead letter, or the consumer stops.
+ *
  * <p>Three connections: the reader streams windows, the committer stores positions (with
- * commits made cheap by the dialect: a position lost in a server crash only means redelivery), the listener waits.
+ * commits made cheap by the dialect: a position lost in a server crash only means redelivery) and runs
+ * transactional handlers, the listener waits.
  */
 public final class Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int[] IDLE_WAITS_MILLIS = {2, 5, 10, 25, 50, 100, 250, 500};
     private static final Duration STORE_IDLE_POSITION_EVERY = Duration.ofSeconds(1);
+    private static final Duration CHECK_REPLAYS_EVERY = Duration.ofSeconds(1);
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -43,18 +62,37 @@ public final class Dispatcher {
     private final Settings settings;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
+    /** Per handler, the ids of changes it handled that the stored position has not passed yet. */
+    private final Map<Registration, Set<Long>> handledAhead = new HashMap<>();
+    /** Failed attempts of a handler on a change, while it is being retried. */
+    private final Map<AttemptKey, Attempts> attempts = new HashMap<>();
+
     private volatile boolean stopping;
     private Position position;
     private long lastStoreNanos;
-    private boolean positionDirty;
+    private long lastReplayCheckNanos;
 
     /** Timing and sizing; the defaults suit most uses. */
     public record Settings(int batchSize, Duration pollInterval, Duration hotPeriod, Duration idlePoll,
-                           Duration reconnectMin, Duration reconnectMax) {
+                           Duration reconnectMin, Duration reconnectMax, Duration standbyPoll) {
         public static Settings defaults() {
             return new Settings(1000, Duration.ofMillis(1), Duration.ofMillis(200), Duration.ofMillis(500),
-                    Duration.ofMillis(100), Duration.ofSeconds(10));
+                    Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofMillis(500));
         }
+
+        public Settings withBatchSize(int batchSize) {
+            return new Settings(batchSize, pollInterval, hotPeriod, idlePoll, reconnectMin, reconnectMax, standbyPoll);
+        }
+    }
+
+    private record AttemptKey(Registration registration, long changeId) {
+    }
+
+    private record Attempts(int count, Instant first) {
+    }
+
+    /** A change as read (for dead letters) and decoded (for handlers). */
+    private record Entry(LogRow row, Change change) {
     }
 
     /**
@@ -73,22 +111,29 @@ public final class Dispatcher {
         this.settings = settings;
     }
 
-    /** Runs until {@link #stop()}; reconnects by itself. Throws only for a mistake that retrying cannot fix (an InvalidInputException). */
+    /**
+     * Runs until {@link #stop()}; reconnects by itself. Throws only for what retrying cannot fix: an
+     * InvalidInputException, or a HandlerFailedException from a handler whose policy is to stop.
+     */
     public void run() {
         Backoff reconnect = new Backoff(settings.reconnectMin(), settings.reconnectMax());
-        Backoff handlerRetry = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(30));
         try {
             while (!stopping) {
-                try (Connection reader = dataSource.getConnection();
-                     Connection committer = dataSource.getConnection();
-                     Connection listener = dataSource.getConnection()) {
-                    dialect.prepareCommitter(committer);
-                    dialect.listen(listener);
-                    int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
-                    position = dialect.openConsumer(committer, consumer, startAtPresent);
-                    log.info("Consumer {} started", consumer);
-                    reconnect.reset();
-                    follow(reader, committer, listener, tableIds, handlerRetry);
+                try (Connection committer = dataSource.getConnection()) {
+                    if (!lead(committer)) {
+                        break;
+                    }
+                    try (Connection reader = dataSource.getConnection();
+                         Connection listener = dataSource.getConnection()) {
+                        dialect.prepareCommitter(committer);
+                        dialect.listen(listener);
+                        int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
+                        position = dialect.openConsumer(committer, consumer, startAtPresent);
+                        handledAhead.clear();
+                        log.info("Consumer {} started", consumer);
+                        reconnect.reset();
+                        follow(reader, committer, listener, tableIds);
+                    }
                 } catch (SQLException e) {
                     if (stopping) {
                         break;
@@ -104,25 +149,39 @@ public final class Dispatcher {
         }
     }
 
-    private void follow(Connection reader, Connection committer, Connection listener, int[] tableIds, Backoff handlerRetry)
-            throws SQLException {
+    /** Waits until this dispatcher holds the consumer's lock; false if it was stopped first. */
+    private boolean lead(Connection committer) throws SQLException {
+        boolean announced = false;
+        while (!stopping) {
+            if (dialect.tryLead(committer, consumer)) {
+                if (announced) {
+                    log.info("Consumer {}: took over as the active dispatcher", consumer);
+                }
+                return true;
+            }
+            if (!announced) {
+                log.info("Consumer {} is active elsewhere; standing by", consumer);
+                announced = true;
+            }
+            sleep(settings.standbyPoll().toMillis());
+        }
+        return false;
+    }
+
+    private void follow(Connection reader, Connection committer, Connection listener, int[] tableIds) throws SQLException {
         long lastActivity = System.nanoTime();
         boolean waiting = false;
         int idleStep = 0;
         dialect.cancelWakeUp(listener, consumer); // a request left by an earlier run of this consumer
         while (!stopping) {
+            if (System.nanoTime() - lastReplayCheckNanos > CHECK_REPLAYS_EVERY.toNanos()) {
+                replayDeadLetters(committer);
+            }
             Pass pass = readOnce(reader, committer, tableIds);
-            if (pass.failure != null) {
-                if (stopping) {
-                    return;
-                }
-                long wait = handlerRetry.nextMillis();
-                log.warn("Handler failed on change {} of consumer {}; retrying in {} ms: {}", pass.failedChange, consumer, wait,
-                        oneLine(pass.failure));
-                sleep(wait);
+            if (pass.retryAfterMillis >= 0) {
+                sleep(pass.retryAfterMillis);
                 continue;
             }
-            handlerRetry.reset();
             if (pass.delivered > 0) {
                 lastActivity = System.nanoTime();
                 idleStep = 0;
@@ -146,6 +205,7 @@ public final class Dispatcher {
             if (dialect.awaitWakeUp(listener, wait)) {
                 idleStep = 0;
                 lastActivity = System.nanoTime(); // hot again: the wake-up request is withdrawn after the read
+                lastReplayCheckNanos = 0; // the wake-up may be a replay request
             }
         }
         if (waiting) {
@@ -153,87 +213,312 @@ public final class Dispatcher {
         }
     }
 
-    /** The outcome of reading one window. */
-    private record Pass(int delivered, Exception failure, long failedChange) {
+    /** The outcome of reading one window: how many changes were handed over, and when to retry (-1: no failure). */
+    private record Pass(int delivered, long retryAfterMillis) {
     }
 
     private Pass readOnce(Connection reader, Connection committer, int[] tableIds) throws SQLException {
         String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
         if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
-            return new Pass(0, null, 0);
+            return new Pass(0, -1);
         }
+        List<Entry> chunk = new ArrayList<>();
         int[] delivered = {0};
-        int[] sinceStore = {0};
-        Exception[] failure = {null};
-        long[] failedChange = {0};
+        Pass[] failed = {null};
         SQLException[] storeFailure = {null};
         dialect.readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
             if (stopping) {
                 return false;
             }
-            Change change = ChangeCodec.decode(row);
-            try {
-                deliver(change);
-            } catch (Exception e) {
-                failure[0] = e;
-                failedChange[0] = change.id();
-                return false;
+            chunk.add(new Entry(row, ChangeCodec.decode(row)));
+            if (chunk.size() < settings.batchSize()) {
+                return true;
             }
-            position = position.after(upTo, row);
-            positionDirty = true;
-            delivered[0]++;
-            if (++sinceStore[0] >= settings.batchSize()) {
-                sinceStore[0] = 0;
-                try {
-                    store(committer);
-                } catch (SQLException e) {
-                    storeFailure[0] = e;
+            try {
+                Pass pass = deliverChunk(chunk, upTo, committer);
+                delivered[0] += pass.delivered;
+                chunk.clear();
+                if (pass.retryAfterMillis >= 0) {
+                    failed[0] = pass;
                     return false;
                 }
+                return true;
+            } catch (SQLException e) {
+                storeFailure[0] = e;
+                return false;
             }
-            return true;
         });
         if (storeFailure[0] != null) {
             throw storeFailure[0];
         }
-        boolean windowComplete = !stopping && failure[0] == null;
-        if (windowComplete) {
-            position = position.windowDone(upTo);
-            positionDirty = true;
+        if (failed[0] != null) {
+            return new Pass(delivered[0], failed[0].retryAfterMillis);
         }
+        if (stopping) {
+            return new Pass(delivered[0], -1); // the read may have ended early: the window may not be complete
+        }
+        if (!chunk.isEmpty()) {
+            Pass pass = deliverChunk(chunk, upTo, committer); // the last, partial chunk: the read is over
+            delivered[0] += pass.delivered;
+            if (pass.retryAfterMillis >= 0 || pass.delivered < chunk.size()) {
+                return new Pass(delivered[0], pass.retryAfterMillis);
+            }
+        }
+        position = position.windowDone(upTo);
         // An empty window moves the position only in memory; it is stored now and then, which is safe
         // because the stored, older position describes a larger window with the same (no) changes.
-        if (delivered[0] > 0 || !windowComplete || System.nanoTime() - lastStoreNanos > STORE_IDLE_POSITION_EVERY.toNanos()) {
-            if (positionDirty) {
-                store(committer);
-            }
+        if (delivered[0] > 0 || System.nanoTime() - lastStoreNanos > STORE_IDLE_POSITION_EVERY.toNanos()) {
+            store(committer);
         }
-        return new Pass(delivered[0], failure[0], failedChange[0]);
+        return new Pass(delivered[0], -1);
     }
 
-    private void deliver(Change change) throws Exception {
-        List<Registration> registrations = byTable.get(change.table());
-        if (registrations != null) {
-            for (Registration registration : registrations) {
-                if (registration.wants(change)) {
-                    registration.deliver(change);
+    /**
+     * A handler's failure on part of a chunk: {@code failed} are the chunk indexes it did not handle;
+     * {@code cause} is null when it stopped early because the consumer is stopping.
+     */
+    private record Failed(Registration registration, List<Integer> failed, Throwable cause) {
+        int first() {
+            return failed.get(0);
+        }
+    }
+
+    /**
+     * Hands a chunk to every handler that wants part of it, then stores the position after it. When a
+     * handler fails, the position is stored after the longest prefix every handler has handled, with the
+     * window pinned so the retry reads the same changes in the same order.
+     */
+    private Pass deliverChunk(List<Entry> chunk, String window, Connection committer) throws SQLException {
+        List<Registration> registrations = registrationsFor(chunk);
+        boolean transactional = registrations.stream().anyMatch(Registration::transactional);
+        if (transactional) {
+            committer.setAutoCommit(false);
+        }
+        try {
+            while (true) {
+                int safe = chunk.size();
+                List<Failed> failures = new ArrayList<>();
+                for (Registration registration : registrations) {
+                    // Transactional handlers commit with the position, so they never run ahead of it.
+                    int limit = registration.transactional() ? safe : chunk.size();
+                    Failed failed = handOver(registration, chunk, limit, committer);
+                    if (failed != null) {
+                        if (failed.cause() != null) {
+                            failures.add(failed);
+                        }
+                        safe = Math.min(safe, failed.first());
+                    }
                 }
+                if (stopping && safe < chunk.size()) {
+                    // Asked to stop on the way: keep what every handler finished, whatever failed after it.
+                    if (safe > 0) {
+                        position = position.after(window, chunk.get(safe - 1).row());
+                        store(committer);
+                    }
+                    commitIf(transactional, committer);
+                    return new Pass(safe, -1);
+                }
+                if (failures.isEmpty()) {
+                    for (Entry entry : chunk) {
+                        forget(entry.change().id());
+                    }
+                    position = position.after(window, chunk.get(chunk.size() - 1).row());
+                    store(committer);
+                    commitIf(transactional, committer);
+                    return new Pass(chunk.size(), -1);
+                }
+                long retryAfter = -1;
+                for (Failed failed : failures) {
+                    retryAfter = Math.max(retryAfter, settle(failed, chunk, safe, window, committer));
+                }
+                if (retryAfter >= 0) {
+                    position = safe > 0 ? position.after(window, chunk.get(safe - 1).row()) : position.pinned(window);
+                    store(committer);
+                    commitIf(transactional, committer);
+                    return new Pass(safe, retryAfter);
+                }
+                // every failure became a dead letter: hand over the rest of the chunk at once
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (transactional) {
+                rollbackQuietly(committer);
+            }
+            throw e;
+        } finally {
+            if (transactional) {
+                committer.setAutoCommit(true);
             }
         }
-        for (Registration registration : everyTable) {
-            if (registration.wants(change)) {
-                registration.deliver(change);
+    }
+
+    /** Hands a handler the changes of the chunk (below {@code limit}) it wants and has not handled yet. */
+    private Failed handOver(Registration registration, List<Entry> chunk, int limit, Connection committer) {
+        Set<Long> handled = handledAhead.computeIfAbsent(registration, r -> new HashSet<>());
+        List<Integer> indexes = new ArrayList<>();
+        List<Change> changes = new ArrayList<>();
+        for (int i = 0; i < limit; i++) {
+            Change change = chunk.get(i).change();
+            if (applies(registration, change) && !handled.contains(change.id())) {
+                indexes.add(i);
+                changes.add(change);
             }
         }
+        if (changes.isEmpty()) {
+            return null;
+        }
+        try {
+            int done = registration.receive(changes, committer, () -> stopping);
+            changes.subList(0, done).forEach(c -> handled.add(c.id()));
+            return done == changes.size() ? null : new Failed(registration, List.of(indexes.get(done)), null);
+        } catch (Registration.Failure failure) {
+            changes.subList(0, failure.done).forEach(c -> handled.add(c.id()));
+            if (stopping) {
+                // The handler failed because the consumer is stopping (tail's output closed, say): not a retry.
+                return new Failed(registration, List.of(indexes.get(failure.done)), null);
+            }
+            // A batch handler failed on its whole batch; a per-change handler on one change.
+            List<Integer> failed = registration.perChange() ? List.of(indexes.get(failure.done)) : indexes;
+            return new Failed(registration, failed, failure.getCause());
+        }
+    }
+
+    /**
+     * Counts a failed attempt; when the policy's attempts are spent, dead-letters the changes (and returns
+     * -1) or stops the consumer. Otherwise returns how long to wait before the retry.
+     */
+    private long settle(Failed failed, List<Entry> chunk, int safe, String window, Connection committer) throws SQLException {
+        Registration registration = failed.registration();
+        FailurePolicy policy = registration.policy();
+        Change first = chunk.get(failed.first()).change();
+        Attempts so = attempts.merge(new AttemptKey(registration, first.id()), new Attempts(1, Instant.now()),
+                (old, one) -> new Attempts(old.count() + 1, old.first()));
+        boolean rejected = failed.cause() instanceof RejectedChangeException;
+        if (so.count() < policy.maxAttempts() && !rejected) {
+            long wait = backoffMillis(policy, so.count());
+            log.warn("Consumer {}: {} failed on change {} of {} (attempt {} of {}); retrying in {} ms: {}", consumer,
+                    registration.label(), first.id(), first.table(), so.count(), policy.maxAttempts(), wait, oneLine(failed.cause()));
+            return wait;
+        }
+        attempts.remove(new AttemptKey(registration, first.id()));
+        String error = oneLine(failed.cause());
+        if (policy.whenExhausted() == FailurePolicy.Exhausted.STOP) {
+            position = safe > 0 ? position.after(window, chunk.get(safe - 1).row()) : position.pinned(window);
+            store(committer);
+            commitIf(true, committer);
+            log.error("Consumer {} stops: {} failed {} times on change {} of {}: {}", consumer, registration.label(),
+                    so.count(), first.id(), first.table(), error);
+            throw new HandlerFailedException("consumer " + consumer + " stopped: " + registration.label() + " failed "
+                    + so.count() + " times on change " + first.id() + " of " + first.table() + ": " + error, first.id(), failed.cause());
+        }
+        Set<Long> handled = handledAhead.computeIfAbsent(registration, r -> new HashSet<>());
+        for (int index : failed.failed()) {
+            Entry entry = chunk.get(index);
+            dialect.deadLetter(committer, consumer, registration.label(), entry.row(), error, so.count(), so.first(), Instant.now());
+            handled.add(entry.change().id());
+            log.error("Consumer {}: {} failed {} times on change {} of {}; moved to the dead letters: {}", consumer,
+                    registration.label(), so.count(), entry.change().id(), entry.change().table(), error);
+        }
+        return -1;
+    }
+
+    private static long backoffMillis(FailurePolicy policy, int failures) {
+        long initial = Math.max(1, policy.initialBackoff().toMillis());
+        long ceiling = Math.min(policy.maxBackoff().toMillis(), initial << Math.min(failures - 1, 30));
+        return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1); // jitter: spread retries of many consumers
+    }
+
+    private void forget(long changeId) {
+        for (Set<Long> handled : handledAhead.values()) {
+            handled.remove(changeId);
+        }
+        attempts.keySet().removeIf(key -> key.changeId() == changeId);
+    }
+
+    /** The handlers that want some change of the chunk, transactional ones last. */
+    private List<Registration> registrationsFor(List<Entry> chunk) {
+        Set<Registration> found = new java.util.LinkedHashSet<>();
+        for (Entry entry : chunk) {
+            List<Registration> forTable = byTable.get(entry.change().table());
+            if (forTable != null) {
+                found.addAll(forTable);
+            }
+        }
+        found.addAll(everyTable);
+        List<Registration> ordered = new ArrayList<>();
+        found.stream().filter(r -> !r.transactional()).forEach(ordered::add);
+        found.stream().filter(Registration::transactional).forEach(ordered::add);
+        return ordered;
+    }
+
+    private boolean applies(Registration registration, Change change) {
+        boolean forTable = registration.table() == null || byTable.getOrDefault(change.table(), List.of()).contains(registration);
+        return forTable && registration.wants(change);
+    }
+
+    /** Hands dead letters whose replay was asked for to their handlers again. */
+    private void replayDeadLetters(Connection committer) throws SQLException {
+        lastReplayCheckNanos = System.nanoTime();
+        for (StoredDeadLetter letter : dialect.deadLetters(committer, consumer, true)) {
+            Change change = ChangeCodec.decode(letter.row());
+            List<Registration> targets = replayTargets(letter);
+            boolean transactional = targets.stream().anyMatch(Registration::transactional);
+            committer.setAutoCommit(false);
+            String error = null;
+            try {
+                for (Registration registration : targets) {
+                    registration.receive(List.of(change), committer, () -> false);
+                }
+            } catch (Registration.Failure failure) {
+                error = oneLine(failure.getCause());
+            }
+            try {
+                if (error != null && transactional) {
+                    committer.rollback();
+                }
+                dialect.replayed(committer, letter.id(), error);
+                committer.commit();
+            } catch (SQLException e) {
+                rollbackQuietly(committer);
+                throw e;
+            } finally {
+                committer.setAutoCommit(true);
+            }
+            if (error == null) {
+                log.info("Consumer {}: dead letter {} (change {}) replayed", consumer, letter.id(), change.id());
+            } else {
+                log.warn("Consumer {}: replay of dead letter {} (change {}) failed again: {}", consumer, letter.id(), change.id(), error);
+            }
+        }
+    }
+
+    /** The handler that failed on a dead letter; if it is no longer registered, every handler of its table. */
+    private List<Registration> replayTargets(StoredDeadLetter letter) {
+        List<Registration> candidates = new ArrayList<>(byTable.getOrDefault(letter.row().table(), List.of()));
+        candidates.addAll(everyTable);
+        List<Registration> named = candidates.stream().filter(r -> letter.handler().equals(r.label())).toList();
+        return named.isEmpty() ? candidates : named;
     }
 
     private void store(Connection committer) throws SQLException {
         dialect.storePosition(committer, consumer, position);
         lastStoreNanos = System.nanoTime();
-        positionDirty = false;
     }
 
-    /** Asks the dispatcher to stop after the change in hand; its position is stored first. */
+    private static void commitIf(boolean inTransaction, Connection committer) throws SQLException {
+        if (inTransaction && !committer.getAutoCommit()) {
+            committer.commit();
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the transaction is gone with it
+        }
+    }
+
+    /** Asks the dispatcher to stop after the chunk in hand; its position is stored first. */
     public void stop() {
         stopping = true;
     }

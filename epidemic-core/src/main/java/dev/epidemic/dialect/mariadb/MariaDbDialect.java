@@ -94,6 +94,12 @@ public final class MariaDbDialect implements Dialect {
                     + " created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
                     + " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB");
             execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".probe (conn BIGINT UNSIGNED PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB");
+            // Changes a handler kept failing on, with the change itself (its log row may be pruned meanwhile).
+            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".dead_letter (id BIGINT AUTO_INCREMENT PRIMARY KEY, consumer VARCHAR(255) NOT NULL,"
+                    + " handler VARCHAR(255) NOT NULL, change_id BIGINT NOT NULL, txid BIGINT UNSIGNED NOT NULL, table_name VARCHAR(130) NOT NULL,"
+                    + " op CHAR(1) NOT NULL, `key` LONGTEXT, old LONGTEXT, new LONGTEXT, at DECIMAL(17,6) NOT NULL, error LONGTEXT NOT NULL,"
+                    + " attempts INT NOT NULL, first_failure DECIMAL(17,6) NOT NULL, last_failure DECIMAL(17,6) NOT NULL,"
+                    + " replay_requested BOOLEAN NOT NULL DEFAULT FALSE, UNIQUE KEY (consumer, handler, change_id)) ENGINE=InnoDB");
             execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".schema_version (version INT PRIMARY KEY,"
                     + " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB");
             execute(c, "INSERT IGNORE INTO " + s + ".schema_version (version) VALUES (" + VERSION + ")");
@@ -682,6 +688,121 @@ public final class MariaDbDialect implements Dialect {
     public boolean awaitWakeUp(Connection connection, int millis) {
         pause(Math.max(1, millis));
         return false;
+    }
+
+    // ---------------------------------------------------------------- leadership and dead letters
+
+    /** A named lock of the session: the server releases it when the holder's session ends. Re-entrant. */
+    @Override
+    public boolean tryLead(Connection c, String consumer) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
+            ps.setString(1, lockName("consumer " + consumer));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getInt(1) == 1;
+            }
+        }
+    }
+
+    /** Lock names are at most 64 characters: longer ones are hashed, which keeps them distinct. */
+    private String lockName(String purpose) {
+        String name = "epidemic " + schema + " " + purpose;
+        if (name.length() <= 64) {
+            return name;
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "epidemic " + java.util.HexFormat.of().formatHex(digest).substring(0, 48);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
+                           Instant firstFailure, Instant lastFailure) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".dead_letter (consumer, handler, change_id, txid, table_name, op,"
+                + " `key`, old, new, at, error, attempts, first_failure, last_failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON DUPLICATE KEY UPDATE error = VALUES(error), attempts = attempts + VALUES(attempts),"
+                + " last_failure = VALUES(last_failure), replay_requested = FALSE")) {
+            ps.setString(1, consumer);
+            ps.setString(2, handler);
+            ps.setLong(3, row.id());
+            ps.setString(4, Long.toUnsignedString(row.txid()));
+            ps.setString(5, row.table());
+            ps.setString(6, String.valueOf(row.op()));
+            ps.setString(7, row.keyJson());
+            ps.setString(8, row.oldJson());
+            ps.setString(9, row.newJson());
+            ps.setBigDecimal(10, epoch(row.at()));
+            ps.setString(11, error);
+            ps.setInt(12, attempts);
+            ps.setBigDecimal(13, epoch(firstFailure));
+            ps.setBigDecimal(14, epoch(lastFailure));
+            ps.executeUpdate();
+        }
+    }
+
+    private static BigDecimal epoch(Instant instant) {
+        return BigDecimal.valueOf(instant.getEpochSecond()).add(BigDecimal.valueOf(instant.getNano() / 1000, 6));
+    }
+
+    @Override
+    public List<dev.epidemic.dialect.StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
+        List<dev.epidemic.dialect.StoredDeadLetter> result = new ArrayList<>();
+        if (!installed(c)) {
+            return result;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, consumer, handler, change_id, txid, table_name, op, `key`, old,"
+                + " new, at, error, attempts, first_failure, last_failure, replay_requested FROM " + s + ".dead_letter"
+                + " WHERE (? IS NULL OR consumer = ?) AND (replay_requested OR NOT ?) ORDER BY id")) {
+            ps.setString(1, consumer);
+            ps.setString(2, consumer);
+            ps.setBoolean(3, onlyReplayRequested);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    LogRow row = new LogRow(rs.getLong(4), Long.parseUnsignedLong(rs.getString(5)), rs.getLong(4), rs.getString(6),
+                            rs.getString(7).charAt(0), rs.getString(8), rs.getString(9), rs.getString(10), instant(rs.getBigDecimal(11)));
+                    result.add(new dev.epidemic.dialect.StoredDeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3), row, rs.getString(12),
+                            rs.getInt(13), instant(rs.getBigDecimal(14)), instant(rs.getBigDecimal(15)), rs.getBoolean(16)));
+                }
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
+        return installed(c) ? updateDeadLetters(c, "UPDATE " + s + ".dead_letter SET replay_requested = TRUE", consumer, ids) : 0;
+    }
+
+    @Override
+    public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
+        return installed(c) ? updateDeadLetters(c, "DELETE FROM " + s + ".dead_letter", consumer, ids) : 0;
+    }
+
+    private int updateDeadLetters(Connection c, String statement, String consumer, List<Long> ids) throws SQLException {
+        String byId = ids.isEmpty() ? "" : " AND id IN (" + idList(ids) + ")";
+        try (PreparedStatement ps = c.prepareStatement(statement + " WHERE (? IS NULL OR consumer = ?)" + byId)) {
+            ps.setString(1, consumer);
+            ps.setString(2, consumer);
+            return ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
+        String sql = errorOrNull == null
+                ? "DELETE FROM " + s + ".dead_letter WHERE id = ?"
+                : "UPDATE " + s + ".dead_letter SET attempts = attempts + 1, last_failure = UNIX_TIMESTAMP(NOW(6)), replay_requested = FALSE,"
+                  + " error = ? WHERE id = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (errorOrNull != null) {
+                ps.setString(i++, errorOrNull);
+            }
+            ps.setLong(i, deadLetterId);
+            ps.executeUpdate();
+        }
     }
 
     // ---------------------------------------------------------------- status and prune

@@ -8,6 +8,7 @@ import dev.epidemic.api.WatchedTable;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
+import dev.epidemic.dialect.StoredDeadLetter;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -42,7 +43,7 @@ public final class PostgresDialect implements Dialect {
     private static final Logger log = LoggerFactory.getLogger(PostgresDialect.class);
 
     /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
-    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql");
+    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql");
     static final int SLOTS = 3;
 
     private final String schema;
@@ -682,6 +683,121 @@ public final class PostgresDialect implements Dialect {
     public boolean awaitWakeUp(Connection c, int millis) throws SQLException {
         PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(Math.max(1, millis));
         return notifications != null && notifications.length > 0;
+    }
+
+    // ---------------------------------------------------------------- leadership and dead letters
+
+    @Override
+    public boolean tryLead(Connection c, String consumer) throws SQLException {
+        // A session-level advisory lock: released by the server when the holder's session ends, so a
+        // killed dispatcher gives way as soon as its connection is gone.
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended(?, 0))")) {
+            ps.setString(1, "epidemic consumer " + schema + "." + consumer);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    @Override
+    public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
+                           java.time.Instant firstFailure, java.time.Instant lastFailure) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".dead_letter (consumer, handler, change_id, txid, table_name, op,"
+                + " key, old, new, at, error, attempts, first_failure, last_failure)"
+                + " VALUES (?, ?, ?, ?, ?, ?::\"char\", ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (consumer, handler, change_id) DO UPDATE SET error = excluded.error,"
+                + " attempts = " + s + ".dead_letter.attempts + excluded.attempts, last_failure = excluded.last_failure,"
+                + " replay_requested = false")) {
+            ps.setString(1, consumer);
+            ps.setString(2, handler);
+            ps.setLong(3, row.id());
+            ps.setLong(4, row.txid());
+            ps.setString(5, row.table());
+            ps.setString(6, String.valueOf(row.op()));
+            ps.setString(7, row.keyJson());
+            ps.setString(8, row.oldJson());
+            ps.setString(9, row.newJson());
+            ps.setObject(10, OffsetDateTime.ofInstant(row.at(), java.time.ZoneOffset.UTC));
+            ps.setString(11, error);
+            ps.setInt(12, attempts);
+            ps.setObject(13, OffsetDateTime.ofInstant(firstFailure, java.time.ZoneOffset.UTC));
+            ps.setObject(14, OffsetDateTime.ofInstant(lastFailure, java.time.ZoneOffset.UTC));
+            ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public List<StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
+        List<StoredDeadLetter> result = new ArrayList<>();
+        if (installedVersion(c) < 2) {
+            return result;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, consumer, handler, change_id, txid, table_name, op, key::text, old::text,"
+                + " new::text, at, error, attempts, first_failure, last_failure, replay_requested FROM " + s + ".dead_letter"
+                + " WHERE (?::text IS NULL OR consumer = ?) AND (replay_requested OR NOT ?) ORDER BY id")) {
+            ps.setString(1, consumer);
+            ps.setString(2, consumer);
+            ps.setBoolean(3, onlyReplayRequested);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    LogRow row = new LogRow(rs.getLong(4), rs.getLong(5), rs.getLong(4), rs.getString(6), rs.getString(7).charAt(0),
+                            rs.getString(8), rs.getString(9), rs.getString(10), rs.getObject(11, OffsetDateTime.class).toInstant());
+                    result.add(new StoredDeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3), row, rs.getString(12), rs.getInt(13),
+                            rs.getObject(14, OffsetDateTime.class).toInstant(), rs.getObject(15, OffsetDateTime.class).toInstant(),
+                            rs.getBoolean(16)));
+                }
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
+        if (installedVersion(c) < 2) {
+            return 0;
+        }
+        int count = updateDeadLetters(c, "UPDATE " + s + ".dead_letter SET replay_requested = true", consumer, ids);
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_notify(?, 'replay')")) {
+            ps.setString(1, schema); // wakes an idle dispatcher, which then takes up the replay
+            ps.execute();
+        }
+        return count;
+    }
+
+    @Override
+    public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
+        if (installedVersion(c) < 2) {
+            return 0;
+        }
+        return updateDeadLetters(c, "DELETE FROM " + s + ".dead_letter", consumer, ids);
+    }
+
+    private int updateDeadLetters(Connection c, String statement, String consumer, List<Long> ids) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(statement + " WHERE (?::text IS NULL OR consumer = ?)"
+                + " AND (pg_catalog.cardinality(?::bigint[]) = 0 OR id = ANY (?::bigint[]))")) {
+            Array idArray = c.createArrayOf("bigint", ids.toArray());
+            ps.setString(1, consumer);
+            ps.setString(2, consumer);
+            ps.setArray(3, idArray);
+            ps.setArray(4, idArray);
+            return ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
+        String sql = errorOrNull == null
+                ? "DELETE FROM " + s + ".dead_letter WHERE id = ?"
+                : "UPDATE " + s + ".dead_letter SET attempts = attempts + 1, last_failure = now(), replay_requested = false, error = ? WHERE id = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (errorOrNull != null) {
+                ps.setString(i++, errorOrNull);
+            }
+            ps.setLong(i, deadLetterId);
+            ps.executeUpdate();
+        }
     }
 
     // ---------------------------------------------------------------- status and prune
