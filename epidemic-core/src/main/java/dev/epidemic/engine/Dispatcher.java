@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * again. After the policy's attempts the change becomes a dead letter, or the consumer stops.
  *
  * <p>Three connections: the reader streams windows, the committer stores positions (with
- * synchronous_commit off: a position lost in a server crash only means redelivery) and runs
+ * commits made cheap by the dialect: a position lost in a server crash only means redelivery) and runs
  * transactional handlers, the listener waits.
  */
 public final class Dispatcher {
@@ -126,9 +125,7 @@ public final class Dispatcher {
                     }
                     try (Connection reader = dataSource.getConnection();
                          Connection listener = dataSource.getConnection()) {
-                        try (Statement st = committer.createStatement()) {
-                            st.execute("SET synchronous_commit = off");
-                        }
+                        dialect.prepareCommitter(committer);
                         dialect.listen(listener);
                         int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
                         position = dialect.openConsumer(committer, consumer, startAtPresent);
@@ -221,7 +218,7 @@ public final class Dispatcher {
     }
 
     private Pass readOnce(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader);
+        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
         if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, -1);
         }

@@ -583,11 +583,16 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public String currentSnapshot(Connection c) throws SQLException {
+    public String currentSnapshot(Connection c, Position from) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_current_snapshot()::text")) {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    @Override
+    public void prepareCommitter(Connection c) throws SQLException {
+        execute(c, "SET synchronous_commit = off");
     }
 
     @Override
