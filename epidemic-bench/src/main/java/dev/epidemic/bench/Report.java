@@ -16,6 +16,9 @@ final class Report {
     static void print(Results r, PrintStream out) {
         out.println();
         out.printf("Benchmark, %s run, %d round(s), %s; started %s%n", r.mode(), r.rounds(), r.server(), r.started());
+        if (!r.debeziumServer().equals(r.server())) {
+            out.printf("Debezium ran on %s%n", r.debeziumServer());
+        }
         out.println("Each figure: median of the rounds (min-max). Ratios compare medians of this run.");
         out.println();
         out.println("| writer overhead | clients | load | without capture, TPS | with capture, TPS | ratio |");
