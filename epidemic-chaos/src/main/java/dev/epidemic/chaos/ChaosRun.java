@@ -125,10 +125,10 @@ public final class ChaosRun {
             return kinds.get(injected);
         }
         double r = random.nextDouble();
-        if (r < 0.7) {
+        if (r < 0.8) {
             return Fault.KILL_CONSUMER;
         }
-        return r < 0.9 || !target.canRestart() ? Fault.TERMINATE_BACKENDS : Fault.RESTART_SERVER;
+        return r < 0.92 || !target.canRestart() ? Fault.TERMINATE_BACKENDS : Fault.RESTART_SERVER;
     }
 
     private void inject(Fault fault, ChaosTarget target, ChaosDialect dialect, ConsumerProcess consumer, Probes probes, String url)
