@@ -17,11 +17,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One chaos run: sets up the tables, starts the consumer JVM and the writers, injects faults one at a
- * time (each is followed by a probe that times the recovery), stops the writers, waits for the consumer
- * to catch up, and returns the verdict.
+ * time (the next only after the consumer delivers again), stops the writers, waits for the consumer to
+ * catch up (a probe row committed last), and returns the verdict.
  */
 public final class ChaosRun {
-    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(2);
+    /** A consumer that delivers nothing for this long after a fault has not recovered. */
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration PRUNE_EVERY = Duration.ofSeconds(20);
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
 
     private final ChaosOptions options;
@@ -57,6 +59,7 @@ public final class ChaosRun {
                 options.workDir(), options.handlerThrowRate(), options.seed());
         Probes probes = new Probes(url, dialect, options.workDir());
         consumer.start();
+        Deliveries deliveries = new Deliveries(consumer);
 
         Writer.WriterCounts counts = new Writer.WriterCounts();
         List<Writer> writers = new ArrayList<>();
@@ -79,7 +82,7 @@ public final class ChaosRun {
                 }
                 consumer.restartIfDead();
                 Fault fault = nextFault(target, injected++);
-                inject(fault, target, dialect, consumer, probes, url);
+                inject(fault, target, dialect, consumer, deliveries, probes, url);
                 if (System.nanoTime() > nextReport) {
                     nextReport += Duration.ofSeconds(10).toNanos();
                     System.err.printf("chaos: %d s: %,d transactions committed, faults: %d kill -9, %d terminated, %d restarts%n",
@@ -131,7 +134,8 @@ public final class ChaosRun {
         return r < 0.92 || !target.canRestart() ? Fault.TERMINATE_BACKENDS : Fault.RESTART_SERVER;
     }
 
-    private void inject(Fault fault, ChaosTarget target, ChaosDialect dialect, ConsumerProcess consumer, Probes probes, String url)
+    private void inject(Fault fault, ChaosTarget target, ChaosDialect dialect, ConsumerProcess consumer, Deliveries deliveries,
+                        Probes probes, String url)
             throws Exception {
         long at = System.currentTimeMillis();
         switch (fault) {
@@ -144,8 +148,16 @@ public final class ChaosRun {
             case RESTART_SERVER -> target.restart();
             default -> throw new IllegalArgumentException("the harness does not inject " + fault);
         }
-        long probe = probes.commit(RECOVERY_TIMEOUT);
-        long seenAt = probe == 0 ? -1 : probes.awaitSeen(probe, RECOVERY_TIMEOUT);
+        long seenAt;
+        if (fault == Fault.KILL_CONSUMER) {
+            // The new JVM's first delivery: restart, connect, read.
+            seenAt = deliveries.awaitFirstAfter(deliveries.newest(), at, RECOVERY_TIMEOUT);
+        } else {
+            // The old connections may still hand over rows they had fetched; a change committed after the
+            // fault can only come through new ones. This includes any backlog ahead of it.
+            long probe = probes.commit(RECOVERY_TIMEOUT);
+            seenAt = probe == 0 ? -1 : probes.awaitSeen(probe, RECOVERY_TIMEOUT);
+        }
         if (seenAt < 0) {
             recoveries.unrecovered(fault);
             System.err.println("chaos: the consumer did not recover within " + RECOVERY_TIMEOUT.toSeconds() + " s after " + fault.description());
@@ -157,7 +169,7 @@ public final class ChaosRun {
     private void prune(EpidemicAdmin admin) {
         while (!stopping) {
             try {
-                Thread.sleep(3000);
+                Thread.sleep(PRUNE_EVERY.toMillis());
                 admin.prune();
                 prunes.incrementAndGet();
             } catch (InterruptedException e) {

@@ -13,10 +13,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Times recovery: after a fault the harness commits a probe row (retrying until the server takes it)
- * and waits for the consumer to report it delivered. A probe committed after a fault is delivered only
- * once the consumer delivers again; after the writers stop, one probe proves the consumer caught up,
- * since it is delivered after everything that committed before it.
+ * Proves catching up: the harness commits a probe row (retrying while the server restarts)
+ * and waits for the consumer to report it delivered.
+ * After the writers stop it is delivered after everything that committed before it.
  */
 final class Probes {
     private final String url;

@@ -61,7 +61,7 @@ public record Verdict(Duration ran, int writers, long committedTransactions, lon
         sb.append(String.format("  transactions not delivered together: %,d%n", delivery.splitTransactions()));
         sb.append(String.format("  delivery lag (commit to handler), per transaction: median %,d ms, p99 %,d ms, peak %,d ms%n",
                 delivery.medianLagMillis(), delivery.p99LagMillis(), delivery.peakLagMillis()));
-        sb.append("  faults and recovery (fault to next delivery): median / max\n");
+        sb.append("  faults and recovery (kill -9: to the new JVM's first delivery; others: to the delivery of a change committed after the fault): median / max\n");
         for (Fault fault : Fault.values()) {
             sb.append(String.format("    %-42s %5d  %,7d ms / %,7d ms%n", fault.description(), recoveries.count(fault),
                     recoveries.median(fault), recoveries.max(fault)));

@@ -146,6 +146,12 @@ public final class PostgresDialect implements Dialect {
             if (info.kind != 'r' && info.kind != 'p') {
                 throw new InvalidInputException(info.display() + " is not a table (only ordinary and partitioned tables can be watched)");
             }
+            if (info.schema.startsWith("pg_") || info.schema.equals("information_schema")) {
+                throw new InvalidInputException(info.display() + " belongs to the system catalog; only user tables can be watched");
+            }
+            if (info.schema.equals(schema)) {
+                throw new InvalidInputException(info.display() + " is one of Epidemic's own tables; it cannot be watched");
+            }
             if (info.persistence == 't') {
                 throw new InvalidInputException(info.display() + " is a temporary table, which other sessions cannot see; watch a permanent table");
             }
@@ -187,7 +193,7 @@ public final class PostgresDialect implements Dialect {
                 return new TableInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4).charAt(0), rs.getString(5).charAt(0));
             }
         } catch (SQLException e) {
-            if ("42602".equals(e.getSQLState()) || "3F000".equals(e.getSQLState()) || "42P01".equals(e.getSQLState())
+            if ("42602".equals(e.getSQLState()) || "42601".equals(e.getSQLState()) || "3F000".equals(e.getSQLState()) || "42P01".equals(e.getSQLState())
                     || "22023".equals(e.getSQLState()) || "0A000".equals(e.getSQLState())) {
                 throw new InvalidInputException("table " + table + " is not a valid table name: " + firstLine(e.getMessage()));
             }
@@ -998,7 +1004,7 @@ public final class PostgresDialect implements Dialect {
                 + "        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = w.relid AND tg.tgname = x AND tg.tgenabled <> 'D')),"
                 + " ARRAY(SELECT x FROM unnest(w.key_columns || w.columns) x"
                 + "        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = w.relid AND a.attname = x AND a.attnum > 0 AND NOT a.attisdropped)),"
-                + " ARRAY(SELECT pt.relid::regclass::text FROM pg_catalog.pg_partition_tree(w.relid::regclass) pt WHERE pt.level > 0 AND cl.relkind = 'p'"
+                + " ARRAY(SELECT pt.relid::regclass::text FROM pg_catalog.pg_partition_tree(w.relid::regclass) pt WHERE cl.relkind = 'p'"
                 + "        AND (SELECT k.relkind FROM pg_catalog.pg_class k WHERE k.oid = pt.relid) IN ('r', 'p')"
                 + "        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = pt.relid AND tg.tgname = " + quoteLiteral(schema + "_guard_truncate") + "))"
                 + " FROM " + s + ".watched_table w LEFT JOIN pg_catalog.pg_class cl ON cl.oid = w.relid"
@@ -1019,7 +1025,7 @@ public final class PostgresDialect implements Dialect {
                     problems.add("column " + column + " was dropped or renamed");
                 }
                 for (String partition : textArray(rs.getArray(9))) {
-                    problems.add("partition " + partition + " has no TRUNCATE guard");
+                    problems.add("no TRUNCATE guard on " + partition);
                 }
                 if (!problems.isEmpty()) {
                     Set<String> columns = new LinkedHashSet<>(textArray(rs.getArray(4)));
@@ -1035,7 +1041,7 @@ public final class PostgresDialect implements Dialect {
     /** True when the table's three capture triggers are in place and enabled, and every partition is guarded. */
     private boolean captureIntact(Connection c, TableInfo t) throws SQLException {
         String sql = "SELECT (SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgenabled <> 'D' AND tgname IN (?, ?, ?)) = 3"
-                + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt WHERE pt.level > 0"
+                + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt WHERE " + (t.kind == 'p' ? "true" : "pt.level > 0")
                 + "   AND (SELECT k.relkind FROM pg_catalog.pg_class k WHERE k.oid = pt.relid) IN ('r', 'p')"
                 + "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pt.relid AND tgname = ?))";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -1058,20 +1064,34 @@ public final class PostgresDialect implements Dialect {
 
     /**
      * A TRUNCATE of one partition fires no trigger of the partitioned table, and "all rows of the table
-     * are gone" would be the wrong change anyway: it is refused, loudly, on every partition.
+     * are gone" would be the wrong change anyway: it is refused, loudly, on every partition. A TRUNCATE
+     * of the partitioned table itself also fires its partitions' triggers, after its own BEFORE trigger,
+     * which marks the transaction as truncating the whole table until its AFTER trigger clears the mark.
      */
     private void guardPartitions(Connection c, TableInfo t, int tableId) throws SQLException {
         String message = "TRUNCATE of a partition of " + t.display() + " cannot be captured: truncate " + t.display()
                 + " itself, or DELETE from the partition";
-        String body = "\nBEGIN\n  RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', MESSAGE = " + quoteLiteral(message) + ";\nEND\n";
+        String flag = quoteLiteral("epidemic.truncating_" + tableId + "_" + Integer.toHexString(schema.hashCode()));
+        String body = "\nBEGIN\n"
+                + "  IF TG_NARGS > 0 THEN\n"
+                + "    PERFORM pg_catalog.set_config(" + flag + ", CASE TG_ARGV[0] WHEN 'begin' THEN 'on' ELSE '' END, true);\n"
+                + "  ELSIF coalesce(pg_catalog.current_setting(" + flag + ", true), '') <> 'on' THEN\n"
+                + "    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', MESSAGE = " + quoteLiteral(message) + ";\n"
+                + "  END IF;\n"
+                + "  RETURN NULL;\n"
+                + "END\n";
         String tag = dollarTag(body);
         String fn = guardFunctionName(tableId);
         try (Statement st = c.createStatement()) {
             st.execute("CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql"
                     + " SET search_path = pg_catalog, pg_temp AS " + tag + body + tag);
             st.execute("REVOKE ALL ON FUNCTION " + fn + "() FROM PUBLIC");
+            dropPartitionGuards(c, t);
+            st.execute("CREATE TRIGGER " + triggerName("guard_truncate") + " BEFORE TRUNCATE ON " + t.quoted()
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "('begin')");
+            st.execute("CREATE TRIGGER " + triggerName("guard_truncate_end") + " AFTER TRUNCATE ON " + t.quoted()
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "('end')");
             for (String partition : partitions(c, t)) {
-                st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate") + " ON " + partition);
                 st.execute("CREATE TRIGGER " + triggerName("guard_truncate") + " BEFORE TRUNCATE ON " + partition
                         + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
             }
@@ -1083,6 +1103,8 @@ public final class PostgresDialect implements Dialect {
             return;
         }
         try (Statement st = c.createStatement()) {
+            st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate") + " ON " + t.quoted());
+            st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate_end") + " ON " + t.quoted());
             for (String partition : partitions(c, t)) {
                 st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate") + " ON " + partition);
             }
