@@ -20,7 +20,7 @@ public record ChaosOptions(Duration duration, int writers, String serverUrl, Pat
                            int faultGapMillis, long seed) {
 
     public static ChaosOptions defaults(Duration duration, Path workDir) {
-        return new ChaosOptions(duration, 8, null, workDir, Mix.defaults(), 0.0005, 1000, System.nanoTime());
+        return new ChaosOptions(duration, 8, null, workDir, Mix.defaults(), 0.00005, 1000, System.nanoTime());
     }
 
     public ChaosOptions withServer(String url) {

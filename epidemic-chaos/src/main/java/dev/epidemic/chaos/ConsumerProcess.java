@@ -22,7 +22,7 @@ final class ConsumerProcess {
     private final double throwRate;
     private final long seed;
     private final List<Path> files = new ArrayList<>();
-    private Process process;
+    private volatile Process process;
     private int instances;
     private int unexpectedExits;
     private String lastUnexpectedError = "";
@@ -32,6 +32,13 @@ final class ConsumerProcess {
         this.dir = dir;
         this.throwRate = throwRate;
         this.seed = seed;
+        // An interrupted harness must not leave its consumer running.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Process running = process;
+            if (running != null) {
+                running.destroyForcibly();
+            }
+        }));
     }
 
     synchronized void start() {
