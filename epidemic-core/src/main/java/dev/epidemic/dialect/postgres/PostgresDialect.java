@@ -351,7 +351,7 @@ public final class PostgresDialect implements Dialect {
                     + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
         }
         if (t.kind == 'p') {
-            guardPartitions(c, t, tableId);
+            coverPartitions(c, t, tableId);
         }
     }
 
@@ -471,7 +471,7 @@ public final class PostgresDialect implements Dialect {
             try (Statement st = c.createStatement()) {
                 if (info != null) {
                     dropTriggers(st, info);
-                    dropPartitionGuards(c, info);
+                    uncoverPartitions(c, info);
                 }
                 st.execute("DROP FUNCTION IF EXISTS " + functionName(id) + "()");
                 st.execute("DROP FUNCTION IF EXISTS " + guardFunctionName(id) + "()");
@@ -1024,14 +1024,16 @@ public final class PostgresDialect implements Dialect {
             return result;
         }
         String sql = "SELECT w.schema_name, w.table_name, w.key_columns, w.columns, cl.oid IS NOT NULL, cl.relkind::text,"
-                + " ARRAY(SELECT x FROM unnest(ARRAY[" + quoteLiteral(schema + "_capture") + ", " + quoteLiteral(schema + "_capture_update")
-                + ", " + quoteLiteral(schema + "_capture_truncate") + "]) x"
+                + " ARRAY(SELECT x FROM unnest(ARRAY[" + quoteLiteral(schema + "_capture_insert") + ", " + quoteLiteral(schema + "_capture_delete")
+                + ", " + quoteLiteral(schema + "_capture_update") + ", " + quoteLiteral(schema + "_capture_truncate") + "]) x"
                 + "        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = w.relid AND tg.tgname = x AND tg.tgenabled <> 'D')),"
                 + " ARRAY(SELECT x FROM unnest(w.key_columns || w.columns) x"
                 + "        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = w.relid AND a.attname = x AND a.attnum > 0 AND NOT a.attisdropped)),"
                 + " ARRAY(SELECT pt.relid::regclass::text FROM pg_catalog.pg_partition_tree(w.relid::regclass) pt WHERE cl.relkind = 'p'"
                 + "        AND (SELECT k.relkind FROM pg_catalog.pg_class k WHERE k.oid = pt.relid) IN ('r', 'p')"
-                + "        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = pt.relid AND tg.tgname = " + quoteLiteral(schema + "_guard_truncate") + "))"
+                + "        AND (SELECT count(*) FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = pt.relid AND tg.tgenabled <> 'D' AND tg.tgname IN ("
+                + quoteLiteral(schema + "_guard_truncate") + ", " + quoteLiteral(schema + "_capture_insert") + ", "
+                + quoteLiteral(schema + "_capture_delete") + ")) < 3)"
                 + " FROM " + s + ".watched_table w LEFT JOIN pg_catalog.pg_class cl ON cl.oid = w.relid"
                 + " WHERE w.active ORDER BY w.schema_name, w.table_name";
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
@@ -1050,7 +1052,7 @@ public final class PostgresDialect implements Dialect {
                     problems.add("column " + column + " was dropped or renamed");
                 }
                 for (String partition : textArray(rs.getArray(9))) {
-                    problems.add("no TRUNCATE guard on " + partition);
+                    problems.add("partition " + partition + " lacks its capture triggers");
                 }
                 if (!problems.isEmpty()) {
                     Set<String> columns = new LinkedHashSet<>(textArray(rs.getArray(4)));
@@ -1065,17 +1067,20 @@ public final class PostgresDialect implements Dialect {
 
     /** True when the table's three capture triggers are in place and enabled, and every partition is guarded. */
     private boolean captureIntact(Connection c, TableInfo t) throws SQLException {
-        String sql = "SELECT (SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgenabled <> 'D' AND tgname IN (?, ?, ?)) = 3"
+        String sql = "SELECT (SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgenabled <> 'D' AND tgname IN (?, ?, ?, ?)) = 4"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt WHERE " + (t.kind == 'p' ? "true" : "pt.level > 0")
                 + "   AND (SELECT k.relkind FROM pg_catalog.pg_class k WHERE k.oid = pt.relid) IN ('r', 'p')"
-                + "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pt.relid AND tgname = ?))";
+                + "   AND (SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = pt.relid AND tgenabled <> 'D' AND tgname IN (?, ?, ?)) < 3)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, t.oid);
-            ps.setString(2, schema + "_capture");
-            ps.setString(3, schema + "_capture_update");
-            ps.setString(4, schema + "_capture_truncate");
-            ps.setLong(5, t.oid);
-            ps.setString(6, schema + "_guard_truncate");
+            ps.setString(2, schema + "_capture_insert");
+            ps.setString(3, schema + "_capture_delete");
+            ps.setString(4, schema + "_capture_update");
+            ps.setString(5, schema + "_capture_truncate");
+            ps.setLong(6, t.oid);
+            ps.setString(7, schema + "_guard_truncate");
+            ps.setString(8, schema + "_capture_insert");
+            ps.setString(9, schema + "_capture_delete");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);
@@ -1088,12 +1093,14 @@ public final class PostgresDialect implements Dialect {
     }
 
     /**
-     * A TRUNCATE of one partition fires no trigger of the partitioned table, and "all rows of the table
-     * are gone" would be the wrong change anyway: it is refused, loudly, on every partition. A TRUNCATE
+     * Covers the partitions of a partitioned table: row triggers are cloned to partitions, statement
+     * triggers are not, so each partition gets the INSERT and DELETE capture triggers of its own. A
+     * TRUNCATE of one partition cannot be one change ("all rows of the table are gone" would be untrue):
+     * it is refused, loudly, on every partition. A TRUNCATE
      * of the partitioned table itself also fires its partitions' triggers, after its own BEFORE trigger,
      * which marks the transaction as truncating the whole table until its AFTER trigger clears the mark.
      */
-    private void guardPartitions(Connection c, TableInfo t, int tableId) throws SQLException {
+    private void coverPartitions(Connection c, TableInfo t, int tableId) throws SQLException {
         String message = "TRUNCATE of a partition of " + t.display() + " cannot be captured: truncate " + t.display()
                 + " itself, or DELETE from the partition";
         String flag = quoteLiteral("epidemic.truncating_" + tableId + "_" + Integer.toHexString(schema.hashCode()));
@@ -1111,7 +1118,7 @@ public final class PostgresDialect implements Dialect {
             st.execute("CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql"
                     + " SET search_path = pg_catalog, pg_temp AS " + tag + body + tag);
             st.execute("REVOKE ALL ON FUNCTION " + fn + "() FROM PUBLIC");
-            dropPartitionGuards(c, t);
+            uncoverPartitions(c, t);
             st.execute("CREATE TRIGGER " + triggerName("guard_truncate") + " BEFORE TRUNCATE ON " + t.quoted()
                     + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "('begin')");
             st.execute("CREATE TRIGGER " + triggerName("guard_truncate_end") + " AFTER TRUNCATE ON " + t.quoted()
@@ -1119,11 +1126,17 @@ public final class PostgresDialect implements Dialect {
             for (String partition : partitions(c, t)) {
                 st.execute("CREATE TRIGGER " + triggerName("guard_truncate") + " BEFORE TRUNCATE ON " + partition
                         + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+                // Statement triggers of the partitioned table do not fire for an INSERT or DELETE that
+                // names a partition; these do (and only then), logging under the partitioned table's id.
+                st.execute("CREATE TRIGGER " + triggerName("capture_insert") + " AFTER INSERT ON " + partition
+                        + " REFERENCING NEW TABLE AS " + INSERTED + " FOR EACH STATEMENT EXECUTE FUNCTION " + functionName(tableId) + "()");
+                st.execute("CREATE TRIGGER " + triggerName("capture_delete") + " AFTER DELETE ON " + partition
+                        + " REFERENCING OLD TABLE AS " + DELETED + " FOR EACH STATEMENT EXECUTE FUNCTION " + functionName(tableId) + "()");
             }
         }
     }
 
-    private void dropPartitionGuards(Connection c, TableInfo t) throws SQLException {
+    private void uncoverPartitions(Connection c, TableInfo t) throws SQLException {
         if (t.kind != 'p') {
             return;
         }
@@ -1131,7 +1144,9 @@ public final class PostgresDialect implements Dialect {
             st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate") + " ON " + t.quoted());
             st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate_end") + " ON " + t.quoted());
             for (String partition : partitions(c, t)) {
-                st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate") + " ON " + partition);
+                for (String purpose : List.of("guard_truncate", "capture_insert", "capture_delete")) {
+                    st.execute("DROP TRIGGER IF EXISTS " + triggerName(purpose) + " ON " + partition);
+                }
             }
         }
     }
