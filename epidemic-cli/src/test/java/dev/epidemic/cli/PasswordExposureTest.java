@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -42,14 +43,18 @@ class PasswordExposureTest {
         for (int i = 0; i < ways.size(); i++) {
             String consumer = "pw-" + i;
             List<String> args = new ArrayList<>(ways.get(i));
-            args.addAll(List.of("--verbose", "tail", "--consumer", consumer, "--idle-exit", "3"));
+            args.addAll(List.of("--verbose", "tail", "--consumer", consumer, "--idle-exit", "2"));
             Map<String, String> env = i == 0 ? Map.of("EPIDEMIC_PASSWORD", PasswordServer.PASSWORD) : Map.of();
             assertThat(Cli.runWith(env, withCommand(ways.get(i), "watch", "secrets")).exitCode()).isZero();
 
             Process tail = start(env, args);
             try {
-                await().atMost(Duration.ofSeconds(30)).until(() -> processList().contains(consumer));
-                assertThat(processList()).as("ps").contains(consumer).doesNotContain(PasswordServer.PASSWORD);
+                AtomicReference<String> ps = new AtomicReference<>("");
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    ps.set(processList());
+                    return ps.get().contains(consumer);
+                });
+                assertThat(ps.get()).as("ps").doesNotContain(PasswordServer.PASSWORD);
                 assertThat(tail.waitFor(60, TimeUnit.SECONDS)).isTrue();
             } finally {
                 tail.destroyForcibly();
