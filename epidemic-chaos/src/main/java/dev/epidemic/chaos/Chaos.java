@@ -30,9 +30,9 @@ public final class Chaos {
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "--seconds" -> seconds = Long.parseLong(args[++i]);
-                    case "--writers" -> writers = Integer.parseInt(args[++i]);
-                    case "--seed" -> seed = Long.parseLong(args[++i]);
+                    case "--seconds" -> seconds = number(args, ++i);
+                    case "--writers" -> writers = (int) number(args, ++i);
+                    case "--seed" -> seed = number(args, ++i);
                     case "--url" -> url = args[++i];
                     case "--keep" -> keep = true;
                     case "--help", "-h" -> {
@@ -63,6 +63,14 @@ public final class Chaos {
             System.err.println("chaos: files kept in " + workDir);
         }
         System.exit(verdict.clean() ? 0 : 1);
+    }
+
+    private static long number(String[] args, int i) {
+        try {
+            return Long.parseLong(args[i]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a whole number, not '" + args[i] + "'");
+        }
     }
 
     private static void deleteQuietly(Path dir) {
