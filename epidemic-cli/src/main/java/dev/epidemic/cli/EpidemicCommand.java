@@ -13,7 +13,14 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.MalformedInputException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
@@ -52,6 +59,10 @@ public final class EpidemicCommand implements Callable<Integer> {
     @Option(names = "--password", paramLabel = "PASSWORD", scope = ScopeType.INHERIT,
             description = "Database password, unless the URL carries one (default: $EPIDEMIC_PASSWORD).")
     String password;
+
+    @Option(names = "--password-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Read the password from the first line of FILE: unlike --password, it does not show in the process list.")
+    String passwordFile;
 
     @Option(names = "--schema", paramLabel = "SCHEMA", scope = ScopeType.INHERIT,
             description = "The schema Epidemic keeps its change log in (default: epidemic).")
@@ -103,12 +114,54 @@ public final class EpidemicCommand implements Callable<Integer> {
         if (jdbcUrl == null || jdbcUrl.isBlank()) {
             throw new InvalidInputException("no database given: pass --url JDBC_URL or set EPIDEMIC_URL");
         }
-        String secret = password != null ? password : environment.get("EPIDEMIC_PASSWORD");
+        String secret = secret();
         String logSchema = schema != null ? schema : "epidemic";
         if (logSchema.isBlank()) {
             throw new InvalidInputException("--schema is empty; name the schema Epidemic keeps its log in, or leave it out for 'epidemic'");
         }
+        if (logSchema.startsWith("pg_") || logSchema.equals("information_schema") || logSchema.indexOf('\0') >= 0) {
+            throw new InvalidInputException("--schema " + logSchema + " is reserved for the system; choose another schema for Epidemic's log");
+        }
         return new Database(jdbcUrl.strip(), user, secret, logSchema);
+    }
+
+    /** The password: --password, else the first line of --password-file, else $EPIDEMIC_PASSWORD; null if none. */
+    private String secret() {
+        if (password != null && passwordFile != null) {
+            throw new InvalidInputException("give either --password or --password-file, not both");
+        }
+        if (password != null) {
+            return password;
+        }
+        if (passwordFile != null) {
+            return readPasswordFile();
+        }
+        return environment.get("EPIDEMIC_PASSWORD");
+    }
+
+    private String readPasswordFile() {
+        try {
+            String first = Files.readAllLines(Path.of(passwordFile), UTF_8).stream().findFirst().orElse("");
+            if (first.isEmpty()) {
+                throw new InvalidInputException("--password-file " + passwordFile + " is empty; put the password on its first line");
+            }
+            return first;
+        } catch (IOException | InvalidPathException e) {
+            throw new InvalidInputException("cannot read --password-file " + passwordFile + ": " + reason(e));
+        }
+    }
+
+    private static String reason(Exception e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof MalformedInputException) {
+            return "not UTF-8 text";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private int execute(ParseResult parseResult) {
@@ -155,7 +208,12 @@ public final class EpidemicCommand implements Callable<Integer> {
         if (jdbcUrl != null && !jdbcUrl.isBlank()) {
             result = result.replace(jdbcUrl.strip(), Databases.redact(jdbcUrl.strip()));
         }
-        String secret = password != null ? password : environment.get("EPIDEMIC_PASSWORD");
+        String secret;
+        try {
+            secret = secret();
+        } catch (RuntimeException unreadable) {
+            secret = password != null ? password : environment.get("EPIDEMIC_PASSWORD");
+        }
         if (secret != null && !secret.isEmpty()) {
             result = result.replace(secret, "***");
         }

@@ -75,6 +75,15 @@ public final class EpidemicAdmin {
         return call(c -> dialect.dropDeadLetters(c, consumer, ids));
     }
 
+    /**
+     * Watched tables whose capture is broken (the table, a capture trigger or a captured column is gone,
+     * for instance after DROP COLUMN ... CASCADE), each with the command that repairs it; empty when
+     * every watched table is captured as registered.
+     */
+    public List<String> captureProblems() {
+        return call(dialect::captureProblems);
+    }
+
     @FunctionalInterface
     private interface Work<T> {
         T run(Connection connection) throws SQLException;

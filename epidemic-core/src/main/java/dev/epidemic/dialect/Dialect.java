@@ -94,6 +94,14 @@ public interface Dialect {
     /** Records the outcome of a replay: success deletes the dead letter, failure counts the attempt. */
     void replayed(Connection connection, long deadLetterId, String errorOrNull) throws SQLException;
 
+    /**
+     * Watched tables whose capture is broken (its table, a trigger or a captured column gone), one
+     * message each, naming the table and the command that repairs it; empty when all is well.
+     */
+    default List<String> captureProblems(Connection connection) throws SQLException {
+        return List.of();
+    }
+
     /** Receives log rows one at a time; returning false stops the read. */
     @FunctionalInterface
     interface RowSink {
