@@ -33,8 +33,6 @@ import java.util.concurrent.Callable;
                 "--url, --user, --password and --schema, when given, replace the file's database settings.",
                 "See docs/daemon.md for every key."})
 final class RunCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
-
     @ParentCommand
     EpidemicCommand epidemic;
 
@@ -54,7 +52,7 @@ final class RunCommand implements Callable<Integer> {
         Map<String, String> environment = epidemic.environment();
         DaemonPlan plan;
         try {
-            DaemonConfig loaded = ConfigLoader.load(config, environment);
+            ConfigLoader.Loaded loaded = ConfigLoader.load(config, environment);
             plan = Planner.plan(withOptions(loaded), plugins, spec.commandLine().getOut(),
                     c -> new Database(c.url(), c.user(), c.password(), c.schema()).checkReachable());
         } catch (InvalidConfigException e) {
@@ -64,6 +62,8 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return EpidemicCommand.BAD_INPUT;
         }
+        // Not a static field: picocli creates this class before the log level for the daemon is chosen.
+        Logger log = LoggerFactory.getLogger(RunCommand.class);
         log.info("Configuration {} checked: {} consumer(s), database {}", config, plan.consumers().size(),
                 Databases.redact(plan.database().url()));
 
@@ -87,7 +87,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The file's database settings, with the ones given on the command line (or EPIDEMIC_URL, EPIDEMIC_PASSWORD for missing ones) in their place. */
-    private DaemonConfig withOptions(DaemonConfig loaded) {
+    private ConfigLoader.Loaded withOptions(ConfigLoader.Loaded read) {
+        DaemonConfig loaded = read.config();
         DaemonConfig.Database file = loaded.database();
         String url = epidemic.url != null ? epidemic.url : file != null && file.url() != null ? file.url() : epidemic.environment().get("EPIDEMIC_URL");
         String user = epidemic.user != null ? epidemic.user : file == null ? null : file.user();
@@ -95,9 +96,10 @@ final class RunCommand implements Callable<Integer> {
                 : file != null && file.password() != null ? file.password() : epidemic.environment().get("EPIDEMIC_PASSWORD");
         String schema = epidemic.schema != null ? epidemic.schema : file == null ? null : file.schema();
         if (file == null && url == null) {
-            return loaded; // reported as the missing database key
+            return read; // reported as the missing database key
         }
-        return new DaemonConfig(new DaemonConfig.Database(url, user, password, schema), loaded.plugins(), loaded.consumers());
+        return new ConfigLoader.Loaded(new DaemonConfig(new DaemonConfig.Database(url, user, password, schema), loaded.plugins(),
+                loaded.consumers()), read.problems());
     }
 
     /**
@@ -114,6 +116,9 @@ final class RunCommand implements Callable<Integer> {
     private static String redact(String message, Set<String> secrets) {
         String result = message;
         for (String secret : secrets) {
+            if (secret.length() < 4) {
+                continue; // masking one or two letters everywhere would garble every message, and hide nothing
+            }
             result = result.replace(secret, "***");
         }
         return result.replaceAll("(?i)(password=)[^&;\\s]*", "$1***").replaceAll("//([^/@:\\s]+):[^/@\\s]*@", "//$1:***@");

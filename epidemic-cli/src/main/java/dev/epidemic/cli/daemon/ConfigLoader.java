@@ -44,8 +44,19 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
-    /** The configuration in {@code file}, with {@code ${NAME}} taken from {@code environment}. */
-    public static DaemonConfig load(Path file, Map<String, String> environment) {
+    /**
+     * A configuration as read, and the problems found while reading it that did not stop the reading
+     * (unknown keys, unset variables), for the planner to report with its own.
+     */
+    public record Loaded(DaemonConfig config, List<String> problems) {
+    }
+
+    /**
+     * The configuration in {@code file}, with {@code ${NAME}} taken from {@code environment}.
+     *
+     * @throws InvalidConfigException when the file cannot be read as a configuration at all
+     */
+    public static Loaded load(Path file, Map<String, String> environment) {
         Problems problems = new Problems();
         String text;
         try {
@@ -61,7 +72,7 @@ public final class ConfigLoader {
     }
 
     /** As {@link #load}, from the file's text. */
-    public static DaemonConfig parse(String text, Map<String, String> environment) {
+    public static Loaded parse(String text, Map<String, String> environment) {
         Problems problems = new Problems();
         YAMLMapper mapper = mapper(problems);
         JsonNode tree;
@@ -80,16 +91,14 @@ public final class ConfigLoader {
             throw new InvalidConfigException(problems.lines());
         }
         JsonNode substituted = substitute(tree, "", environment, problems);
-        DaemonConfig config = null;
         try {
-            config = mapper.treeToValue(substituted, DaemonConfig.class);
+            return new Loaded(mapper.treeToValue(substituted, DaemonConfig.class), problems.lines());
         } catch (JsonMappingException e) {
             problems.add(pathOf(e), typeError(e));
         } catch (JsonProcessingException e) {
             problems.add("", e.getOriginalMessage());
         }
-        problems.throwIfAny();
-        return config;
+        throw new InvalidConfigException(problems.lines());
     }
 
     private static YAMLMapper mapper(Problems problems) {

@@ -52,7 +52,7 @@ public final class Daemon {
                 synchronized (running) {
                     running.put(consumer.name(), engine);
                 }
-                log.info("Consumer {} started: {} table(s)", consumer.name(), consumer.tables().size());
+                log.info("Consumer {} installed on {}", consumer.name(), consumer.tables().stream().map(DaemonPlan.Table::table).distinct().toList());
             }
         } catch (RuntimeException e) {
             stopAll();

@@ -45,7 +45,7 @@ public final class Planner {
     }
 
     /**
-     * The plan for {@code config}.
+     * The plan for a configuration as read, whose problems are reported with those found here.
      *
      * @param pluginsOverride the {@code --plugins} directory, which replaces the file's {@code plugins}; may be null
      * @param stdout          where stdout sinks print
@@ -53,12 +53,17 @@ public final class Planner {
      * @throws InvalidConfigException every problem found
      * @throws EpidemicException      the database cannot be reached, and the file is otherwise correct
      */
-    public static DaemonPlan plan(DaemonConfig config, Path pluginsOverride, PrintWriter stdout, Consumer<DaemonPlan.Connection> reachable) {
-        return new Planner(stdout, pluginsOverride).check(config, reachable);
+    public static DaemonPlan plan(ConfigLoader.Loaded loaded, Path pluginsOverride, PrintWriter stdout, Consumer<DaemonPlan.Connection> reachable) {
+        Planner planner = new Planner(stdout, pluginsOverride);
+        loaded.problems().forEach(problem -> planner.problems.add("", problem));
+        return planner.check(loaded.config(), reachable);
     }
 
     private DaemonPlan check(DaemonConfig config, Consumer<DaemonPlan.Connection> reachable) {
-        DaemonPlan.Connection connection = database(config.database());
+        // A setting whose variable was not set would only add confusing errors of its own.
+        boolean databaseReadWell = problems.lines().stream().noneMatch(p -> List.of("database.url:", "database.user:",
+                "database.password:", "database.schema:").stream().anyMatch(p::startsWith));
+        DaemonPlan.Connection connection = databaseReadWell ? database(config.database()) : null;
         classes = handlerClasses(config.plugins());
         List<DaemonPlan.Consumer> consumers = consumers(config.consumers());
         if (connection != null) {
@@ -219,7 +224,7 @@ public final class Planner {
             return null;
         }
         Map<String, String> properties = handler.properties() == null ? Map.of() : handler.properties();
-        if (properties.containsValue(null)) {
+        if (properties.values().stream().anyMatch(Objects::isNull)) {
             problems.add(path + ".properties", "a property has no value; write \"\" for an empty one");
             return null;
         }

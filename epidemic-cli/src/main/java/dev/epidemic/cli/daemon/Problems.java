@@ -5,6 +5,7 @@ import java.util.List;
 
 /** Collects what is wrong with a configuration, one line per problem, so that all are reported at once. */
 final class Problems {
+    static final int MASKED_LENGTH = 4;
     private final List<String> lines = new ArrayList<>();
 
     /** A problem at {@code path} (e.g. {@code consumers[0].name}), or of the whole file when it is empty. */
@@ -31,6 +32,9 @@ final class Problems {
     private static String mask(String line, java.util.Set<String> secrets) {
         String result = line;
         for (String secret : secrets) {
+            if (secret.length() < MASKED_LENGTH) {
+                continue; // masking one or two letters everywhere would garble every message, and hide nothing
+            }
             result = result.replace(secret, "***");
         }
         return result;

@@ -101,7 +101,8 @@ public final class WebhookSink implements ChangeHandler, BatchHandler {
         try {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            String reason = e.getMessage() != null ? e.getClass().getSimpleName() + ": " + e.getMessage()
+                    : e instanceof java.net.ConnectException ? "cannot connect" : e.getClass().getSimpleName();
             throw new IOException("webhook " + shown(url) + " failed: " + reason, e);
         }
         int status = response.statusCode();
