@@ -22,18 +22,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Reads the daemon's YAML file: syntax, then {@code ${ENV}} substitution in values, then binding to
- * {@link DaemonConfig}. Every unknown key is reported with its path, not only the first.
+ * {@link DaemonConfig}. Every unknown key is reported with its path, not only the first; binding then
+ * skips them (FAIL_ON_UNKNOWN_PROPERTIES stays on as a safety net).
  *
  * <p>Variables are substituted in the parsed values rather than in the text, so that a password with
  * YAML's special characters stays one string and cannot change the file's structure.
@@ -74,7 +72,7 @@ public final class ConfigLoader {
     /** As {@link #load}, from the file's text. */
     public static Loaded parse(String text, Map<String, String> environment) {
         Problems problems = new Problems();
-        YAMLMapper mapper = mapper(problems);
+        YAMLMapper mapper = mapper();
         JsonNode tree;
         try {
             tree = mapper.readTree(text);
@@ -90,6 +88,7 @@ public final class ConfigLoader {
             problems.add("", "expected a mapping with the keys database, plugins and consumers");
             throw new InvalidConfigException(problems.lines());
         }
+        KnownKeys.check(tree, DaemonConfig.class, "", problems);
         JsonNode substituted = substitute(tree, "", environment, problems);
         try {
             return new Loaded(mapper.treeToValue(substituted, DaemonConfig.class), problems.lines());
@@ -101,33 +100,21 @@ public final class ConfigLoader {
         throw new InvalidConfigException(problems.lines());
     }
 
-    private static YAMLMapper mapper(Problems problems) {
+    private static YAMLMapper mapper() {
         return YAMLMapper.builder()
                 .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-                .addHandler(new UnknownKeys(problems))
+                .addHandler(new SkipUnknownKeys())
                 .build();
     }
 
-    /** Records each unknown key and skips it, so that binding goes on to find the others. */
-    private static final class UnknownKeys extends DeserializationProblemHandler {
-        private final Problems problems;
-
-        UnknownKeys(Problems problems) {
-            this.problems = problems;
-        }
-
+    /** Skips unknown keys, which {@link KnownKeys} reported with their paths, so that binding goes on. */
+    private static final class SkipUnknownKeys extends DeserializationProblemHandler {
         @Override
         public boolean handleUnknownProperty(DeserializationContext context, JsonParser parser, JsonDeserializer<?> deserializer,
                                              Object beanOrClass, String propertyName) throws IOException {
-            String parent = Problems.pathOf(parser.getParsingContext().getParent() == null ? ""
-                    : parser.getParsingContext().getParent().pathAsPointer().toString());
-            Collection<Object> known = deserializer.getKnownPropertyNames();
-            String expected = known == null || known.isEmpty() ? ""
-                    : "; expected one of " + new TreeSet<>(known.stream().map(String::valueOf).toList()).stream().collect(Collectors.joining(", "));
-            problems.add(Problems.join(parent, propertyName), "unknown key" + expected);
             parser.skipChildren();
             return true;
         }

@@ -44,23 +44,6 @@ final class Problems {
         return List.copyOf(lines);
     }
 
-    /** {@code a.b[2].c} from a JSON pointer ({@code /a/b/2/c}). */
-    static String pathOf(String pointer) {
-        StringBuilder path = new StringBuilder();
-        for (String segment : pointer.split("/")) {
-            if (segment.isEmpty()) {
-                continue;
-            }
-            String name = segment.replace("~1", "/").replace("~0", "~");
-            if (name.chars().allMatch(Character::isDigit)) {
-                path.append('[').append(name).append(']');
-            } else {
-                path.append(path.length() == 0 ? "" : ".").append(name);
-            }
-        }
-        return path.toString();
-    }
-
     static String join(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
