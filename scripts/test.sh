@@ -4,6 +4,8 @@
 # PostgreSQL: the local server at 127.0.0.1:5432 is used when it answers; a stopped local cluster is
 # started; with no server installed at all, the tests start an embedded PostgreSQL themselves
 # (io.zonky.test:embedded-postgres), so this passes on a bare machine too.
+# MariaDB: the server at 127.0.0.1:3306 (root, no password) is used; it is started when down and installed
+# when missing; a MariaDB that cannot be brought up fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +32,37 @@ ensure_postgres() {
   echo "PostgreSQL: no local server; the tests will start an embedded PostgreSQL"
 }
 
+mariadb_up() {
+  if command -v mariadb-admin >/dev/null 2>&1; then
+    mariadb-admin -h 127.0.0.1 -P 3306 -u root --connect-timeout=2 ping >/dev/null 2>&1
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null
+  fi
+}
+
+# MariaDB: the shared behaviour suite runs on it too. A server that is down is started; a missing one is
+# installed (Debian's mariadb-server). If it still does not answer, the run fails: it never skips.
+ensure_mariadb() {
+  if mariadb_up; then
+    echo "MariaDB: running at 127.0.0.1:3306"
+    return
+  fi
+  if [ ! -x /usr/sbin/mariadbd ]; then
+    echo "MariaDB: not installed; installing mariadb-server"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq mariadb-server >/dev/null
+  fi
+  echo "MariaDB: starting /usr/sbin/mariadbd"
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  for _ in $(seq 1 60); do
+    mariadb_up && { echo "MariaDB: up"; return; }
+    sleep 1
+  done
+  echo "MariaDB: did not come up at 127.0.0.1:3306; the suite needs it" >&2
+  exit 1
+}
+
 ensure_postgres
+ensure_mariadb
 exec mvn -B -ntp verify "$@"

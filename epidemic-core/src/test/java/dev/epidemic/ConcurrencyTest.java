@@ -3,9 +3,12 @@ package dev.epidemic;
 import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
-import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.testing.Sql;
-import dev.epidemic.testing.TestDatabase;
+import dev.epidemic.testing.Target;
+import dev.epidemic.testing.TestServer;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 import dev.epidemic.testing.Workload;
 import org.junit.jupiter.api.Test;
 
@@ -24,9 +27,14 @@ import static org.awaitility.Awaitility.await;
 /**
  * Concurrent writers against a consumer that keeps being stopped and restarted, or whose database
  * connections keep being terminated: every committed change arrives, in order per row, and nothing
- * rolled back does.
+ * rolled back does. On every database; terminating backends is PostgreSQL only.
  */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.epidemic.testing.TestDatabase#all")
 class ConcurrencyTest {
+    @Parameter
+    TestServer server;
+    Target db;
 
     /** Records what the Workload needs to check. */
     static final class Recorder implements ChangeHandler.EveryChange {
@@ -42,15 +50,15 @@ class ConcurrencyTest {
         }
     }
 
-    private static String setUp() {
-        String url = TestDatabase.get().createDatabase();
-        Sql.exec(url, Workload.createTable());
-        EpidemicAdmin.create(url, null, null, "epidemic").watch("items", List.of(), List.of());
-        return url;
+    private String setUp() {
+        db = server.create();
+        db.exec(Workload.createTable());
+        db.admin().watch("items", List.of(), List.of());
+        return db.url();
     }
 
-    private static Epidemic consumer(String url, Recorder recorder) {
-        return Epidemic.builder(url, null, null).consumer("restarted").batchSize(50)
+    private Epidemic consumer(String url, Recorder recorder) {
+        return db.engine().consumer("restarted").batchSize(50)
                 .handle("items", List.of(), ChangeHandler.forEveryChange(recorder)).build();
     }
 
@@ -86,6 +94,7 @@ class ConcurrencyTest {
 
     @Test
     void recoversByItselfWhenItsConnectionsAreTerminated() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(server.isPostgres(), "terminating backends is tested on PostgreSQL only");
         String url = setUp();
         Recorder recorder = new Recorder();
         Workload workload = new Workload(url);

@@ -272,18 +272,20 @@ class FailureHandlingTest {
         ChangeHandler first = recorder("first", byDispatcher, concurrent, maxConcurrent);
         ChangeHandler second = recorder("second", byDispatcher, concurrent, maxConcurrent);
         Epidemic active = Epidemic.builder(url, null, null).consumer("leader").handle(t, List.of(), first).build().start();
+        Sql.exec(url, "INSERT INTO leader SELECT g, 'x' FROM generate_series(1, 50) g");
+        await().atMost(WAIT).until(() -> byDispatcher.getOrDefault("first", List.of()).size() >= 50);
         try (Epidemic standby = Epidemic.builder(url, null, null).consumer("leader").handle(t, List.of(), second).build().start()) {
-            Sql.exec(url, "INSERT INTO leader SELECT g, 'x' FROM generate_series(1, 50) g");
-            await().atMost(WAIT).until(() -> byDispatcher.values().stream().mapToInt(List::size).sum() >= 50);
+            Sql.exec(url, "INSERT INTO leader SELECT g, 'y' FROM generate_series(51, 100) g");
+            await().atMost(WAIT).until(() -> byDispatcher.get("first").size() >= 100);
             assertThat(byDispatcher).containsOnlyKeys("first");
 
             active.close();
-            Sql.exec(url, "INSERT INTO leader SELECT g, 'y' FROM generate_series(51, 100) g");
+            Sql.exec(url, "INSERT INTO leader SELECT g, 'z' FROM generate_series(101, 150) g");
             await().atMost(WAIT).until(() -> byDispatcher.getOrDefault("second", List.of()).size() >= 50);
         }
         List<Integer> all = new ArrayList<>(byDispatcher.get("first"));
         all.addAll(byDispatcher.get("second"));
-        assertThat(all).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1, 100).boxed().toList());
+        assertThat(all).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1, 150).boxed().toList());
         assertThat(maxConcurrent.get()).isEqualTo(1);
     }
 

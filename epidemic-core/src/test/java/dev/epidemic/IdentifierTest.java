@@ -87,7 +87,7 @@ class IdentifierTest {
         admin.watch("keyless", List.of(), List.of("v")); // Epidemic's own schema is in place before we look
         List<String> before = Sql.catalogFingerprint(url);
         admin.watch("victim", List.of(), List.of());
-        assertThat(Sql.queryLong(url, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'victim'::regclass")).isEqualTo(3);
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'victim'::regclass")).isEqualTo(4); // insert, delete, update, truncate
         assertThat(admin.unwatch("victim", true)).isTrue();
         assertThat(Sql.queryLong(url, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'victim'::regclass")).isZero();
         assertThat(Sql.catalogFingerprint(url)).isEqualTo(before);

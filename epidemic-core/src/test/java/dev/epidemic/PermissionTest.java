@@ -35,7 +35,8 @@ class PermissionTest {
                 "GRANT USAGE ON SCHEMA epidemic TO " + CONSUMER,
                 "GRANT SELECT ON ALL TABLES IN SCHEMA epidemic TO " + CONSUMER,
                 "GRANT INSERT, UPDATE ON epidemic.consumer TO " + CONSUMER,
-                "GRANT INSERT, UPDATE, DELETE ON epidemic.waiting TO " + CONSUMER);
+                "GRANT INSERT, UPDATE, DELETE ON epidemic.waiting TO " + CONSUMER,
+                "GRANT INSERT, UPDATE, DELETE ON epidemic.dead_letter TO " + CONSUMER);
     }
 
     @AfterAll

@@ -2,11 +2,15 @@ package dev.epidemic;
 
 import dev.epidemic.api.Change;
 import dev.epidemic.api.Epidemic;
-import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.Sql;
-import dev.epidemic.testing.TestDatabase;
-import org.junit.jupiter.api.BeforeAll;
+import dev.epidemic.testing.Target;
+import dev.epidemic.testing.TestServer;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -18,15 +22,25 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** The A/B race of DESIGN.md, and what an open transaction may not do to others. */
+/** The A/B race of DESIGN.md, and what an open transaction may not do to others; on every database. */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.epidemic.testing.TestDatabase#all")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SnapshotWindowTest {
-    static String url;
+    @Parameter
+    TestServer server;
+    Target db;
+    String url;
 
-    @BeforeAll
-    static void database() {
-        url = TestDatabase.get().createDatabase();
-        Sql.exec(url, "CREATE TABLE t (id int PRIMARY KEY, v text)");
-        EpidemicAdmin.create(url, null, null, "epidemic").watch("t", List.of(), List.of());
+    @BeforeEach
+    void database() {
+        if (db != null && db.server() == server) {
+            return; // one database per server: the instance is shared by the invocations
+        }
+        db = server.create();
+        url = db.url();
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        db.admin().watch("t", List.of(), List.of());
     }
 
     private static List<Object> ids(Collector collector) {
@@ -36,7 +50,7 @@ class SnapshotWindowTest {
     @Test
     void deliversTransactionThatCommitsAfterALaterOne() throws Exception {
         Collector collector = new Collector();
-        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("ab-race").startAtPresent(true).handle("t", List.of(), collector).build().start();
+        try (Epidemic epidemic = db.engine().consumer("ab-race").startAtPresent(true).handle("t", List.of(), collector).build().start();
              Connection a = DriverManager.getConnection(url);
              Connection b = DriverManager.getConnection(url)) {
             a.setAutoCommit(false);
@@ -64,7 +78,7 @@ class SnapshotWindowTest {
     @Test
     void neverDeliversRolledBackWork() throws Exception {
         Collector collector = new Collector();
-        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("rollback").startAtPresent(true)
+        try (Epidemic epidemic = db.engine().consumer("rollback").startAtPresent(true)
                 .handle("t", List.of(), collector).build().start();
              Connection c = DriverManager.getConnection(url)) {
             c.setAutoCommit(false);
@@ -86,7 +100,7 @@ class SnapshotWindowTest {
     @Test
     void anOpenTransactionDoesNotDelayOthers() throws Exception {
         Collector collector = new Collector();
-        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("long-open").startAtPresent(true)
+        try (Epidemic epidemic = db.engine().consumer("long-open").startAtPresent(true)
                 .handle("t", List.of(), collector).build().start();
              Connection open = DriverManager.getConnection(url)) {
             open.setAutoCommit(false);

@@ -40,6 +40,9 @@ final class WatchCommand implements Callable<Integer> {
         List<String> watchedColumns = names(columns, "no columns given to --columns; name at least one, or leave --columns out to capture all");
         List<String> keyColumns = names(keys, "no key columns given to --key; name at least one, or leave --key out to use the primary key");
         WatchedTable watched = epidemic.database().admin().watch(table, watchedColumns, keyColumns);
+        for (String warning : watched.warnings()) {
+            spec.commandLine().getErr().println("epidemic: warning: " + warning);
+        }
         spec.commandLine().getOut().printf("watching %s (columns: %s; key: %s)%n", watched.qualifiedName(),
                 String.join(", ", watched.columns()), String.join(", ", watched.keyColumns()));
         return EpidemicCommand.OK;

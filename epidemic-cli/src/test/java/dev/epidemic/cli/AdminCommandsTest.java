@@ -37,7 +37,7 @@ class AdminCommandsTest {
         assertThat(watch.exitCode()).as(watch.err()).isZero();
         assertThat(watch.out()).isEqualTo("watching public.mail_users (columns: username, quota_bytes; key: id)\n");
         assertThat(watch.err()).isEmpty();
-        assertThat(triggersOn("mail_users")).isEqualTo(3);
+        assertThat(triggersOn("mail_users")).isEqualTo(4); // insert, delete, update, truncate
 
         Cli.Result list = Cli.run("--url", url, "list");
         assertThat(list.outLines()).containsExactly(

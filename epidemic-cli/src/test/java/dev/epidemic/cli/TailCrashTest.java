@@ -3,7 +3,11 @@ package dev.epidemic.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.epidemic.cli.ItemWriters.Event;
 import dev.epidemic.testing.Sql;
-import dev.epidemic.testing.TestDatabase;
+import dev.epidemic.testing.Target;
+import dev.epidemic.testing.TestServer;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -21,17 +25,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The contract's promise for a killed tail: restarted under the same name, it resumes without losing
  * any change. Writers keep committing (and rolling back) while tail is killed with SIGKILL again and again.
+ * On every database.
  */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.epidemic.testing.TestDatabase#all")
 class TailCrashTest {
+    @Parameter
+    TestServer server;
+    Target db;
+
     private static final int WRITERS = 4;
     private static final int KILLS = 8;
     private static final List<String> BATCH_SIZES = List.of("1", "10", "100", "1000");
 
     @Test
     void killedTailRestartedUnderTheSameNameLosesNothingAndPrintsNothingRolledBack() throws Exception {
-        String url = TestDatabase.get().createDatabase();
+        db = server.create();
+        String url = db.url();
         Sql.exec(url, ItemWriters.CREATE_TABLE);
-        assertThat(Cli.run("--url", url, "watch", "items").exitCode()).isZero();
+        assertThat(Cli.run(db.cli("watch", "items").toArray(String[]::new)).exitCode()).isZero();
         Random random = new Random();
         List<List<String>> runs = new ArrayList<>(); // the complete lines of each run (a kill may cut the last one)
 
@@ -40,8 +52,8 @@ class TailCrashTest {
         try {
             // When tail is killed mid-stream, again and again, and restarted
             for (int kill = 0; kill < KILLS; kill++) {
-                TailProcess tail = TailProcess.start("--url", url, "tail", "--consumer", "crash",
-                        "--batch-size", BATCH_SIZES.get(kill % BATCH_SIZES.size()));
+                TailProcess tail = TailProcess.start(db.cli("tail", "--consumer", "crash",
+                        "--batch-size", BATCH_SIZES.get(kill % BATCH_SIZES.size())).toArray(String[]::new));
                 tail.awaitLines(1, Duration.ofSeconds(20));
                 Thread.sleep(200 + random.nextInt(600));
                 tail.kill();
@@ -51,7 +63,7 @@ class TailCrashTest {
             writers.close();
         }
         // and finally drains what is left
-        TailProcess drain = TailProcess.runToEnd(Duration.ofSeconds(60), "--url", url, "tail", "--consumer", "crash", "--idle-exit", "2");
+        TailProcess drain = TailProcess.runToEnd(Duration.ofSeconds(60), db.cli("tail", "--consumer", "crash", "--idle-exit", "2").toArray(String[]::new));
         assertThat(drain.exitCode()).as(drain.err()).isZero();
         List<JsonNode> printed = new ArrayList<>();
         for (List<String> run : runs) {
@@ -64,7 +76,7 @@ class TailCrashTest {
         assertThat(committed.size()).as("committed changes").isGreaterThan(100);
         assertThat(writers.rollbacks()).as("rolled-back transactions").isGreaterThan(5);
         List<JsonNode> firstOccurrences = firstOccurrences(printed);
-        List<Event> events = firstOccurrences.stream().map(TailCrashTest::event).toList();
+        List<Event> events = firstOccurrences.stream().map(this::event).toList();
         assertThat(events).as("rolled-back changes printed").noneMatch(event -> event.seq() < 0);
         Set<Event> printedEvents = new HashSet<>(events);
         assertThat(printedEvents).as("events printed once per change id").hasSameSizeAs(events);
@@ -86,7 +98,7 @@ class TailCrashTest {
             boolean continues = i > 0 && txids.get(i).equals(txids.get(i - 1));
             assertThat(continues || finished.add(txids.get(i))).as("transaction %d split", txids.get(i)).isTrue();
         }
-        System.out.printf("crash test: %d commits, %d rollbacks, %d committed changes, %d lines printed in %d runs%n",
+        System.out.printf(server + " crash test: %d commits, %d rollbacks, %d committed changes, %d lines printed in %d runs%n",
                 writers.commits(), writers.rollbacks(), committed.size(), printed.size(), runs.size() + 1);
     }
 
@@ -102,8 +114,8 @@ class TailCrashTest {
         return List.copyOf(byId.values());
     }
 
-    private static Event event(JsonNode change) {
-        assertThat(change.get("table").asText()).isEqualTo("public.items");
+    private Event event(JsonNode change) {
+        assertThat(change.get("table").asText()).isEqualTo(db.qualified("items"));
         String op = change.get("op").asText();
         JsonNode values = op.equals("DELETE") ? change.get("old") : change.get("new");
         return new Event(change.get("key").get("id").asInt(), op.charAt(0), values.get("seq").asInt());

@@ -42,8 +42,18 @@ public interface Dialect {
 
     void storePosition(Connection connection, String consumer, Position position) throws SQLException;
 
-    /** A snapshot of which transactions are committed now, the upper bound of the next read window. */
-    String currentSnapshot(Connection connection) throws SQLException;
+    /**
+     * A snapshot of which transactions are committed now: the upper bound of the next read window after
+     * {@code from} (a dialect that tracks gaps needs the position to describe the window).
+     */
+    String currentSnapshot(Connection connection, Position from) throws SQLException;
+
+    /**
+     * Prepares the connection that stores positions. A lost position only means redelivery, so a
+     * dialect may make these commits cheaper than fully durable ones.
+     */
+    default void prepareCommitter(Connection connection) throws SQLException {
+    }
 
     /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
     boolean sameSnapshot(String a, String b);

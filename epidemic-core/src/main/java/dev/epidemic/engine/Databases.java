@@ -3,6 +3,7 @@ package dev.epidemic.engine;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.mariadb.MariaDbDialect;
 import dev.epidemic.dialect.postgres.PostgresDialect;
 
 import javax.sql.DataSource;
@@ -24,9 +25,10 @@ public final class Databases {
             return new PostgresDialect(schema);
         }
         if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
-            throw new InvalidInputException("MariaDB and MySQL are not supported yet; use a jdbc:postgresql: URL");
+            return new MariaDbDialect(schema);
         }
-        throw new InvalidInputException("unsupported JDBC URL " + redact(jdbcUrl) + "; expected jdbc:postgresql://HOST[:PORT]/DATABASE");
+        throw new InvalidInputException("unsupported JDBC URL " + redact(jdbcUrl)
+                + "; expected jdbc:postgresql://HOST[:PORT]/DATABASE or jdbc:mariadb://HOST[:PORT]/DATABASE (or jdbc:mysql:)");
     }
 
     public static Dialect dialectFor(DataSource dataSource, String schema) {
@@ -59,7 +61,16 @@ public final class Databases {
             properties.putIfAbsent("connectTimeout", "10");
             properties.putIfAbsent("ApplicationName", "epidemic");
         }
-        return new UrlDataSource(jdbcUrl, properties);
+        String url = jdbcUrl;
+        if (jdbcUrl.startsWith("jdbc:mysql:")) {
+            // One driver for both: MariaDB Connector/J speaks MySQL's protocol.
+            url = "jdbc:mariadb:" + jdbcUrl.substring("jdbc:mysql:".length());
+        }
+        if (url.startsWith("jdbc:mariadb:")) {
+            properties.putIfAbsent("tcpKeepAlive", "true");
+            properties.putIfAbsent("connectTimeout", "10000");
+        }
+        return new UrlDataSource(url, properties);
     }
 
     private record UrlDataSource(String url, Properties properties) implements DataSource {

@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * again. After the policy's attempts the change becomes a dead letter, or the consumer stops.
  *
  * <p>Three connections: the reader streams windows, the committer stores positions (with
- * synchronous_commit off: a position lost in a server crash only means redelivery) and runs
+ * commits made cheap by the dialect: a position lost in a server crash only means redelivery) and runs
  * transactional handlers, the listener waits.
  */
 public final class Dispatcher {
@@ -126,9 +125,7 @@ public final class Dispatcher {
                     }
                     try (Connection reader = dataSource.getConnection();
                          Connection listener = dataSource.getConnection()) {
-                        try (Statement st = committer.createStatement()) {
-                            st.execute("SET synchronous_commit = off");
-                        }
+                        dialect.prepareCommitter(committer);
                         dialect.listen(listener);
                         int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
                         position = dialect.openConsumer(committer, consumer, startAtPresent);
@@ -221,7 +218,7 @@ public final class Dispatcher {
     }
 
     private Pass readOnce(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader);
+        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
         if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, -1);
         }
@@ -258,12 +255,12 @@ public final class Dispatcher {
             return new Pass(delivered[0], failed[0].retryAfterMillis);
         }
         if (stopping) {
-            return new Pass(delivered[0], -1);
+            return new Pass(delivered[0], -1); // the read may have ended early: the window may not be complete
         }
         if (!chunk.isEmpty()) {
             Pass pass = deliverChunk(chunk, upTo, committer); // the last, partial chunk: the read is over
             delivered[0] += pass.delivered;
-            if (pass.retryAfterMillis >= 0) {
+            if (pass.retryAfterMillis >= 0 || pass.delivered < chunk.size()) {
                 return new Pass(delivered[0], pass.retryAfterMillis);
             }
         }
@@ -276,7 +273,10 @@ public final class Dispatcher {
         return new Pass(delivered[0], -1);
     }
 
-    /** A handler's failure on part of a chunk: {@code failed} are the chunk indexes it did not handle. */
+    /**
+     * A handler's failure on part of a chunk: {@code failed} are the chunk indexes it did not handle;
+     * {@code cause} is null when it stopped early because the consumer is stopping.
+     */
     private record Failed(Registration registration, List<Integer> failed, Throwable cause) {
         int first() {
             return failed.get(0);
@@ -303,9 +303,20 @@ public final class Dispatcher {
                     int limit = registration.transactional() ? safe : chunk.size();
                     Failed failed = handOver(registration, chunk, limit, committer);
                     if (failed != null) {
-                        failures.add(failed);
+                        if (failed.cause() != null) {
+                            failures.add(failed);
+                        }
                         safe = Math.min(safe, failed.first());
                     }
+                }
+                if (stopping && safe < chunk.size()) {
+                    // Asked to stop on the way: keep what every handler finished, whatever failed after it.
+                    if (safe > 0) {
+                        position = position.after(window, chunk.get(safe - 1).row());
+                        store(committer);
+                    }
+                    commitIf(transactional, committer);
+                    return new Pass(safe, -1);
                 }
                 if (failures.isEmpty()) {
                     for (Entry entry : chunk) {
@@ -356,11 +367,15 @@ public final class Dispatcher {
             return null;
         }
         try {
-            registration.receive(changes, committer);
-            changes.forEach(c -> handled.add(c.id()));
-            return null;
+            int done = registration.receive(changes, committer, () -> stopping);
+            changes.subList(0, done).forEach(c -> handled.add(c.id()));
+            return done == changes.size() ? null : new Failed(registration, List.of(indexes.get(done)), null);
         } catch (Registration.Failure failure) {
             changes.subList(0, failure.done).forEach(c -> handled.add(c.id()));
+            if (stopping) {
+                // The handler failed because the consumer is stopping (tail's output closed, say): not a retry.
+                return new Failed(registration, List.of(indexes.get(failure.done)), null);
+            }
             // A batch handler failed on its whole batch; a per-change handler on one change.
             List<Integer> failed = registration.perChange() ? List.of(indexes.get(failure.done)) : indexes;
             return new Failed(registration, failed, failure.getCause());
@@ -451,7 +466,7 @@ public final class Dispatcher {
             String error = null;
             try {
                 for (Registration registration : targets) {
-                    registration.receive(List.of(change), committer);
+                    registration.receive(List.of(change), committer, () -> false);
                 }
             } catch (Registration.Failure failure) {
                 error = oneLine(failure.getCause());

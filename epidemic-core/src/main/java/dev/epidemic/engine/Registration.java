@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.Savepoint;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * A handler for one table (or, with a null table, for every table the consumer reads), the columns it
@@ -28,9 +29,12 @@ public final class Registration {
     private final boolean transactional;
     private final boolean batch;
 
-    /** Hands a list of changes to the user's handler; throws {@link Failure} naming how many were done. */
+    /**
+     * Hands a list of changes to the user's handler and returns how many it handled: fewer than all
+     * only when {@code stop} turned true on the way. Throws {@link Failure} naming how many were done.
+     */
     private interface Receiver {
-        void receive(List<Change> changes, Connection transaction) throws Failure;
+        int receive(List<Change> changes, Connection transaction, BooleanSupplier stop) throws Failure;
     }
 
     /** A handler failed after handling {@code done} changes of the list (a batch handler: 0). */
@@ -55,21 +59,26 @@ public final class Registration {
     }
 
     public static Registration of(String table, List<String> columns, ChangeHandler handler, FailurePolicy policy) {
-        return new Registration(table, columns, policy, labelOf(handler), (changes, tx) -> {
+        return new Registration(table, columns, policy, labelOf(handler), (changes, tx, stop) -> {
             for (int i = 0; i < changes.size(); i++) {
+                if (stop.getAsBoolean()) {
+                    return i;
+                }
                 try {
                     deliver(handler, changes.get(i));
                 } catch (Exception e) {
                     throw new Failure(i, e);
                 }
             }
+            return changes.size();
         }, false, false);
     }
 
     public static Registration ofBatches(String table, List<String> columns, BatchHandler handler, FailurePolicy policy) {
-        return new Registration(table, columns, policy, labelOf(handler), (changes, tx) -> {
+        return new Registration(table, columns, policy, labelOf(handler), (changes, tx, stop) -> {
             try {
                 handler.handle(List.copyOf(changes));
+                return changes.size();
             } catch (Exception e) {
                 throw new Failure(0, e);
             }
@@ -79,8 +88,11 @@ public final class Registration {
     public static Registration inTransaction(String table, List<String> columns, TransactionalHandler handler, FailurePolicy policy) {
         return new Registration(table, columns, policy, labelOf(handler), new Receiver() {
             @Override
-            public void receive(List<Change> changes, Connection tx) throws Failure {
+            public int receive(List<Change> changes, Connection tx, BooleanSupplier stop) throws Failure {
                 for (int i = 0; i < changes.size(); i++) {
+                    if (stop.getAsBoolean()) {
+                        return i;
+                    }
                     Savepoint savepoint = null;
                     try {
                         // A savepoint per change: a failing change undoes only its own writes, and the
@@ -93,6 +105,7 @@ public final class Registration {
                         throw new Failure(i, e);
                     }
                 }
+                return changes.size();
             }
         }, true, false);
     }
@@ -143,8 +156,8 @@ public final class Registration {
         return transactional;
     }
 
-    void receive(List<Change> changes, Connection transaction) throws Failure {
-        receiver.receive(changes, transaction);
+    int receive(List<Change> changes, Connection transaction, BooleanSupplier stop) throws Failure {
+        return receiver.receive(changes, transaction, stop);
     }
 
     /** Whether this handler wants the change: an UPDATE only if one of its columns changed. */

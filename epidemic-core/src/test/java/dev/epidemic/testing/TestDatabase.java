@@ -14,8 +14,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The PostgreSQL server the tests run against: the one at EPIDEMIC_TEST_PG (default
  * 127.0.0.1:5432, user postgres) when it answers, else an embedded one started for this JVM.
  * Each test class takes a fresh database of its own from {@link #createDatabase()}.
+ *
+ * <p>{@link #all()} lists every server the shared behaviour suite runs against: this one and
+ * {@link MariaDbServer}.
  */
-public final class TestDatabase {
+public final class TestDatabase implements TestServer {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static TestDatabase instance;
 
@@ -25,6 +28,36 @@ public final class TestDatabase {
     private TestDatabase(String hostPort, String user) {
         this.hostPort = hostPort;
         this.user = user;
+    }
+
+    /** Every database the shared suite runs on; MariaDB is required (see scripts/test.sh), never skipped. */
+    public static java.util.List<TestServer> all() {
+        return java.util.List.of(get(), MariaDbServer.get());
+    }
+
+    @Override
+    public String toString() {
+        return "PostgreSQL";
+    }
+
+    @Override
+    public Target create() {
+        return new Target(this, createDatabase(), "epidemic");
+    }
+
+    @Override
+    public boolean isPostgres() {
+        return true;
+    }
+
+    @Override
+    public String qualified(String url, String table) {
+        return "public." + table;
+    }
+
+    @Override
+    public java.util.List<String> catalogFingerprint(String url) {
+        return Sql.catalogFingerprint(url);
     }
 
     public static synchronized TestDatabase get() {

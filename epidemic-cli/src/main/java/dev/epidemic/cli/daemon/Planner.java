@@ -97,8 +97,9 @@ public final class Planner {
         url = url.strip();
         try {
             Databases.dialectFor(url, schema);
-            if (org.postgresql.Driver.parseURL(url, null) == null) {
-                problems.add("database.url", "'" + Databases.redact(url) + "' is not a valid JDBC URL; expected jdbc:postgresql://HOST[:PORT]/DATABASE");
+            if (!driverAccepts(url)) {
+                problems.add("database.url", "'" + Databases.redact(url) + "' is not a valid JDBC URL; expected jdbc:postgresql://HOST[:PORT]/DATABASE"
+                        + " or jdbc:mariadb://HOST[:PORT]/DATABASE");
                 valid = false;
             }
         } catch (InvalidInputException e) {
@@ -106,6 +107,15 @@ public final class Planner {
             valid = false;
         }
         return valid ? new DaemonPlan.Connection(url, database.user(), database.password(), schema) : null;
+    }
+
+    /** Whether a JDBC driver understands the URL: the PostgreSQL driver refuses a malformed one (a bad port, say). */
+    private static boolean driverAccepts(String url) {
+        try {
+            return java.sql.DriverManager.getDriver(url) != null;
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
     }
 
     private HandlerClasses handlerClasses(String configured) {

@@ -1,0 +1,28 @@
+package dev.epidemic.cli;
+
+import java.util.List;
+
+/** The changes the demo makes to {@code mail_users}, one step at a time, each with what it shows. */
+final class DemoScript {
+    /** One step: a title, and the statements of its one transaction. */
+    record Step(String title, List<String> sql) {
+    }
+
+    static final List<Step> STEPS = List.of(
+            new Step("Three users sign up", List.of("""
+                    INSERT INTO mail_users (gid, dba, username, quota_bytes) VALUES \
+                    (100, 'Acme Mail', 'ann', 1000000000), (100, 'Acme Mail', 'bob', 500000000), (200, 'Globex', 'carol', 2000000000)""")),
+            new Step("ann's quota is doubled", List.of(
+                    "UPDATE mail_users SET quota_bytes = 2000000000 WHERE username = 'ann'")),
+            new Step("bob is renamed robert", List.of(
+                    "UPDATE mail_users SET username = 'robert' WHERE username = 'bob'")),
+            new Step("carol logs in: last_login and password_hash are not watched, so nothing is delivered", List.of(
+                    "UPDATE mail_users SET last_login = now(), password_hash = 'scrypt$16384$8$1$c2FsdA$aGFzaA' WHERE username = 'carol'")),
+            new Step("carol leaves", List.of(
+                    "DELETE FROM mail_users WHERE username = 'carol'")),
+            new Step("a row that tries to escape the mail root is refused and kept as a dead letter; retrying could not help", List.of(
+                    "INSERT INTO mail_users (gid, dba, username, quota_bytes) VALUES (100, 'Mallory', '../../etc', 1)")));
+
+    private DemoScript() {
+    }
+}

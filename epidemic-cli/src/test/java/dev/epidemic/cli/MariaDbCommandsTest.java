@@ -1,0 +1,61 @@
+package dev.epidemic.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.epidemic.testing.MariaDbServer;
+import dev.epidemic.testing.Target;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** watch, tail and status against MariaDB: the same commands and the same JSON lines as on PostgreSQL. */
+class MariaDbCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void watchWarnsTailPrintsContractJsonLinesAndStatusCountsPending() throws Exception {
+        Target db = MariaDbServer.get().create();
+        db.exec("CREATE TABLE mail_users (id int PRIMARY KEY, username text, quota_bytes bigint, price decimal(12,4))");
+
+        Cli.Result watch = Cli.run(db.cli("watch", "mail_users").toArray(String[]::new));
+        assertThat(watch.exitCode()).as(watch.err()).isZero();
+        assertThat(watch.out()).isEqualTo("watching " + db.qualified("mail_users") + " (columns: id, username, quota_bytes, price; key: id)\n");
+        assertThat(watch.errLines()).singleElement().asString().startsWith("epidemic: warning: ").contains("TRUNCATE");
+
+        Cli.Result unknown = Cli.run(db.cli("watch", "mail_users", "--columns", "nope").toArray(String[]::new));
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.errLines()).singleElement().asString().contains("nope");
+
+        db.exec("INSERT INTO mail_users VALUES (1, 'ann', 100, 9.9900)",
+                "UPDATE mail_users SET quota_bytes = 200 WHERE id = 1",
+                "DELETE FROM mail_users WHERE id = 1",
+                "INSERT INTO mail_users VALUES (2, 'bob 😀', 5, 0.0001)");
+        TailProcess tail = TailProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--max", "3").toArray(String[]::new));
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        List<JsonNode> changes = TailTest.parse(tail.lines());
+        assertThat(changes).extracting(c -> c.get("op").asText()).containsExactly("INSERT", "UPDATE", "DELETE");
+        JsonNode insert = changes.get(0);
+        assertThat(insert.get("table").asText()).isEqualTo(db.qualified("mail_users"));
+        assertThat(insert.get("key")).isEqualTo(JSON.readTree("{\"id\": 1}"));
+        assertThat(insert.get("old").isNull()).isTrue();
+        assertThat(insert.get("new").get("price").decimalValue()).isEqualByComparingTo("9.9900");
+        assertThat(tail.lines().get(0)).contains("\"price\":9.9900"); // the digits as stored, never a float
+        assertThat(insert.get("txid").isIntegralNumber()).isTrue();
+        assertThat(Instant.parse(insert.get("at").asText())).isBefore(Instant.now());
+        assertThat(changes.get(1).get("old").get("quota_bytes").asInt()).isEqualTo(100);
+        assertThat(changes.get(2).get("new").isNull()).isTrue();
+
+        JsonNode status = JSON.readTree(Cli.run(db.cli("status", "--json").toArray(String[]::new)).out());
+        assertThat(status).hasSize(1);
+        assertThat(status.get(0).get("consumer").asText()).isEqualTo("c1");
+        assertThat(status.get(0).get("pending").asLong()).isEqualTo(1);
+
+        TailProcess rest = TailProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--idle-exit", "1").toArray(String[]::new));
+        assertThat(TailTest.parse(rest.lines())).singleElement().satisfies(c -> assertThat(c.get("new").get("username").asText()).isEqualTo("bob 😀"));
+        assertThat(Cli.run(db.cli("prune").toArray(String[]::new)).out()).isEqualTo("deleted 4 changes; retained 0 for 1 consumers\n");
+    }
+}

@@ -1,0 +1,99 @@
+package dev.epidemic.dialect.mariadb;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.epidemic.dialect.mariadb.Names.literal;
+import static dev.epidemic.dialect.mariadb.Names.quote;
+
+/**
+ * The capture triggers of one table: AFTER INSERT, UPDATE and DELETE, each appending one row to the log
+ * with the key and the watched columns as JSON_OBJECTs. Values are rendered so that the JSON carries them
+ * exactly: DECIMAL as its digits, DATETIME and TIMESTAMP as ISO-8601 (TIMESTAMP in UTC), binary strings as
+ * base64, JSON nested, BIT as a number, spatial values as WKT.
+ */
+final class Capture {
+    static final List<String> PURPOSES = List.of("capture_insert", "capture_update", "capture_delete");
+
+    /** A column as the catalog describes it. */
+    record Column(String name, String dataType, int datetimePrecision) {
+    }
+
+    /** A watched table's place in the catalog. */
+    record Table(String schema, String name) {
+        String quoted() {
+            return quote(schema) + "." + quote(name);
+        }
+
+        String display() {
+            return schema + "." + name;
+        }
+    }
+
+    private final String logSchema;
+
+    Capture(String logSchema) {
+        this.logSchema = logSchema;
+    }
+
+    String triggerName(Table table, String purpose) {
+        return quote(table.schema()) + "." + quote(logSchema + "_" + purpose);
+    }
+
+    /** The three CREATE OR REPLACE TRIGGER statements (each replaces its trigger atomically). */
+    List<String> createTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched) {
+        String log = quote(logSchema) + ".change_log";
+        String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at) VALUES (" + tableId + ", ";
+        String at = "UNIX_TIMESTAMP(SYSDATE(6))"; // the moment the change was logged: ids are taken in this order
+        Set<String> compared = new LinkedHashSet<>(keys);
+        compared.addAll(watched);
+        List<String> changed = new ArrayList<>();
+        for (String column : compared) {
+            changed.add("NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")");
+        }
+        List<String> statements = new ArrayList<>();
+        statements.add("CREATE OR REPLACE TRIGGER " + triggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
+                + " FOR EACH ROW " + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + ")");
+        statements.add("CREATE OR REPLACE TRIGGER " + triggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
+                + " FOR EACH ROW IF " + String.join(" OR ", changed) + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
+                + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF");
+        statements.add("CREATE OR REPLACE TRIGGER " + triggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
+                + " FOR EACH ROW " + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + ")");
+        return statements;
+    }
+
+    List<String> dropTriggers(Table table) {
+        return PURPOSES.stream().map(p -> "DROP TRIGGER IF EXISTS " + triggerName(table, p)).toList();
+    }
+
+    private static String json(String record, List<String> columns, List<Column> all) {
+        StringBuilder sb = new StringBuilder("JSON_OBJECT(");
+        for (int i = 0; i < columns.size(); i++) {
+            String name = columns.get(i);
+            Column column = all.stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(literal(name)).append(", ").append(value(record + "." + quote(name), column));
+        }
+        return sb.append(')').toString();
+    }
+
+    /** The expression that puts one column's value into JSON without losing anything. */
+    static String value(String ref, Column column) {
+        int p = Math.max(0, Math.min(6, column.datetimePrecision()));
+        int length = 19 + (p > 0 ? p + 1 : 0);
+        return switch (column.dataType().toLowerCase(java.util.Locale.ROOT)) {
+            case "datetime" -> "LEFT(DATE_FORMAT(" + ref + ", '%Y-%m-%dT%H:%i:%s.%f'), " + length + ")";
+            case "timestamp" -> "CONCAT(LEFT(DATE_FORMAT(CONVERT_TZ(" + ref + ", @@session.time_zone, '+00:00'), '%Y-%m-%dT%H:%i:%s.%f'), "
+                    + length + "), 'Z')";
+            case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob" -> "REPLACE(TO_BASE64(" + ref + "), CHAR(10), '')";
+            case "bit" -> "(" + ref + " + 0)";
+            case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection" ->
+                    "ST_AsText(" + ref + ")";
+            default -> ref;
+        };
+    }
+}

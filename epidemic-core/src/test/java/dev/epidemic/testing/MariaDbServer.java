@@ -1,0 +1,115 @@
+package dev.epidemic.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The MariaDB server the tests run against: EPIDEMIC_TEST_MARIADB (default 127.0.0.1:3306, user root, no
+ * password). It must be running (scripts/test.sh starts or installs it): a missing server fails the
+ * tests, it never skips them. Each test database {@code epidemic_test_PID_N} gets its log in
+ * {@code epidemic_test_PID_N_log}.
+ */
+public final class MariaDbServer implements TestServer {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static MariaDbServer instance;
+
+    private final String hostPort;
+
+    private MariaDbServer(String hostPort) {
+        this.hostPort = hostPort;
+    }
+
+    public static synchronized MariaDbServer get() {
+        if (instance == null) {
+            String hostPort = System.getenv().getOrDefault("EPIDEMIC_TEST_MARIADB", "127.0.0.1:3306");
+            MariaDbServer server = new MariaDbServer(hostPort);
+            try (Connection c = DriverManager.getConnection(server.url(""))) {
+                dropDatabasesOfFinishedRuns(c);
+            } catch (SQLException e) {
+                throw new IllegalStateException("no MariaDB at " + hostPort + " (" + e.getMessage()
+                        + "); start it, or run scripts/test.sh, which starts or installs it", e);
+            }
+            instance = server;
+        }
+        return instance;
+    }
+
+    private static void dropDatabasesOfFinishedRuns(Connection c) throws SQLException {
+        List<String> stale = new ArrayList<>();
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME REGEXP '^epidemic_test_[0-9]+_[0-9]+(_log)?$'")) {
+            while (rs.next()) {
+                long pid = Long.parseLong(rs.getString(1).split("_")[2]);
+                if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                    stale.add(rs.getString(1));
+                }
+            }
+        }
+        for (String name : stale) {
+            try (Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS `" + name + "`");
+            }
+        }
+    }
+
+    public String url(String database) {
+        return "jdbc:mariadb://" + hostPort + "/" + database + "?user=root";
+    }
+
+    /** A new, empty database; returns its JDBC URL. Its log schema is {@link #logSchema}. */
+    public String createDatabase() {
+        String name = "epidemic_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        Sql.exec(url(""), "DROP DATABASE IF EXISTS " + name, "DROP DATABASE IF EXISTS " + name + "_log",
+                "CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+        return url(name);
+    }
+
+    public static String logSchema(String url) {
+        return database(url) + "_log";
+    }
+
+    private static String database(String url) {
+        String path = url.substring(url.indexOf("//") + 2);
+        path = path.substring(path.indexOf('/') + 1);
+        int q = path.indexOf('?');
+        return q < 0 ? path : path.substring(0, q);
+    }
+
+    @Override
+    public Target create() {
+        String url = createDatabase();
+        return new Target(this, url, logSchema(url));
+    }
+
+    @Override
+    public boolean isPostgres() {
+        return false;
+    }
+
+    @Override
+    public String qualified(String url, String table) {
+        return database(url) + "." + table;
+    }
+
+    @Override
+    public List<String> catalogFingerprint(String url) {
+        String db = database(url);
+        String in = "('" + db + "', '" + db + "_log')";
+        return Sql.rows(url, "SELECT CONCAT('rel ', TABLE_SCHEMA, '.', TABLE_NAME, ' ', TABLE_TYPE) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN " + in
+                + " UNION ALL SELECT CONCAT('trg ', TRIGGER_SCHEMA, '.', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN " + in
+                + " UNION ALL SELECT CONCAT('fn ', ROUTINE_SCHEMA, '.', ROUTINE_NAME) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN " + in
+                + " UNION ALL SELECT CONCAT('ns ', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN " + in
+                + " ORDER BY 1");
+    }
+
+    @Override
+    public String toString() {
+        return "MariaDB";
+    }
+}
