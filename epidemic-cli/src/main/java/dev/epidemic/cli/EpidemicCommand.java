@@ -37,7 +37,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
         versionProvider = Version.class,
         description = "Captures PostgreSQL row changes by triggers into a durable log and delivers them to consumers.",
         subcommands = {WatchCommand.class, UnwatchCommand.class, ListCommand.class, TailCommand.class,
-                StatusCommand.class, PruneCommand.class, DemoCommand.class, HelpCommand.class},
+                StatusCommand.class, PruneCommand.class, RunCommand.class, DeadCommand.class, DemoCommand.class, HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (unknown table or column, malformed arguments), 1 other failure."})
 public final class EpidemicCommand implements Callable<Integer> {
     static final int OK = 0;
@@ -104,8 +104,13 @@ public final class EpidemicCommand implements Callable<Integer> {
     /** Without a subcommand there is nothing to do. */
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("epidemic: missing command (watch, unwatch, list, tail, status, prune or demo); see 'epidemic --help'");
+        spec.commandLine().getErr().println("epidemic: missing command (watch, unwatch, list, tail, status, prune, run, dead or demo); see 'epidemic --help'");
         return BAD_INPUT;
+    }
+
+    /** The environment the command was started with (variables of the daemon's configuration come from it). */
+    Map<String, String> environment() {
+        return environment;
     }
 
     /** The database the options and the environment name; a missing URL is an input error. */
@@ -166,8 +171,14 @@ public final class EpidemicCommand implements Callable<Integer> {
 
     private int execute(ParseResult parseResult) {
         // Loggers are created when the engine's classes load, which is after parsing: the level set here applies.
-        if (verbose && System.getProperty(LOG_LEVEL_PROPERTY) == null) {
+        // The daemon logs its lifecycle (started, took over, stopped) whether or not --verbose is given.
+        boolean daemon = parseResult.hasSubcommand() && parseResult.subcommand().commandSpec().userObject() instanceof RunCommand;
+        if ((verbose || daemon) && System.getProperty(LOG_LEVEL_PROPERTY) == null) {
             System.setProperty(LOG_LEVEL_PROPERTY, "info");
+        }
+        if (daemon) {
+            System.getProperties().putIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+            System.getProperties().putIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
         }
         return new CommandLine.RunLast().execute(parseResult);
     }

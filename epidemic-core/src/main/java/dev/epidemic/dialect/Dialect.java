@@ -20,6 +20,12 @@ public interface Dialect {
     /** Installs or changes capture on a table (no DDL when nothing differs); {@code columns} and {@code keyColumns} may be empty for "all" and "the primary key". */
     WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
 
+    /**
+     * What {@link #watch} would capture on a table, checked against the catalog without changing
+     * anything (no DDL, no lock beyond a catalog read): an unknown table or column is an input error.
+     */
+    WatchedTable checkWatch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
+
     /** Removes capture from a table; with {@code purge} also its logged changes. False when it was not watched. */
     boolean unwatch(Connection connection, String table, boolean purge) throws SQLException;
 

@@ -139,32 +139,50 @@ public final class PostgresDialect implements Dialect {
     private record ColumnInfo(String name, boolean compareAsText) {
     }
 
+    /** What {@link #watch} would install on a table, found by reading the catalog only. */
+    private record Plan(TableInfo info, List<ColumnInfo> all, WatchedTable wanted) {
+    }
+
+    private Plan plan(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        TableInfo info = resolveTable(c, table);
+        if (info == null) {
+            throw new InvalidInputException("table " + table + " does not exist");
+        }
+        if (info.kind != 'r' && info.kind != 'p') {
+            throw new InvalidInputException(info.display() + " is not a table (only ordinary and partitioned tables can be watched)");
+        }
+        if (info.schema.startsWith("pg_") || info.schema.equals("information_schema")) {
+            throw new InvalidInputException(info.display() + " belongs to the system catalog; only user tables can be watched");
+        }
+        if (info.schema.equals(schema)) {
+            throw new InvalidInputException(info.display() + " is one of Epidemic's own tables; it cannot be watched");
+        }
+        if (info.persistence == 't') {
+            throw new InvalidInputException(info.display() + " is a temporary table, which other sessions cannot see; watch a permanent table");
+        }
+        List<ColumnInfo> all = columnsOf(c, info.oid);
+        List<String> keys = keyColumns.isEmpty() ? primaryKey(c, info.oid) : pick(all, keyColumns, info, "key column");
+        if (keys.isEmpty()) {
+            throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
+        }
+        List<String> watched = columns.isEmpty() ? all.stream().map(ColumnInfo::name).toList() : pick(all, columns, info, "column");
+        return new Plan(info, all, new WatchedTable(info.schema, info.name, keys, watched));
+    }
+
+    @Override
+    public WatchedTable checkWatch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        return plan(c, table, columns, keyColumns).wanted();
+    }
+
     @Override
     public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
         return inTransaction(c, () -> {
-            TableInfo info = resolveTable(c, table);
-            if (info == null) {
-                throw new InvalidInputException("table " + table + " does not exist");
-            }
-            if (info.kind != 'r' && info.kind != 'p') {
-                throw new InvalidInputException(info.display() + " is not a table (only ordinary and partitioned tables can be watched)");
-            }
-            if (info.schema.startsWith("pg_") || info.schema.equals("information_schema")) {
-                throw new InvalidInputException(info.display() + " belongs to the system catalog; only user tables can be watched");
-            }
-            if (info.schema.equals(schema)) {
-                throw new InvalidInputException(info.display() + " is one of Epidemic's own tables; it cannot be watched");
-            }
-            if (info.persistence == 't') {
-                throw new InvalidInputException(info.display() + " is a temporary table, which other sessions cannot see; watch a permanent table");
-            }
-            List<ColumnInfo> all = columnsOf(c, info.oid);
-            List<String> keys = keyColumns.isEmpty() ? primaryKey(c, info.oid) : pick(all, keyColumns, info, "key column");
-            if (keys.isEmpty()) {
-                throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
-            }
-            List<String> watched = columns.isEmpty() ? all.stream().map(ColumnInfo::name).toList() : pick(all, columns, info, "column");
-            WatchedTable wanted = new WatchedTable(info.schema, info.name, keys, watched);
+            Plan plan = plan(c, table, columns, keyColumns);
+            TableInfo info = plan.info();
+            List<ColumnInfo> all = plan.all();
+            WatchedTable wanted = plan.wanted();
+            List<String> keys = wanted.keyColumns();
+            List<String> watched = wanted.columns();
             if (installed(c) && wanted.equals(registered(c, info.oid)) && captureIntact(c, info)) {
                 return wanted;
             }
