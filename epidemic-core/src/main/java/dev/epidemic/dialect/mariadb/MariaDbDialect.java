@@ -70,6 +70,7 @@ public final class MariaDbDialect implements Dialect {
         if (installedVersion(c) == VERSION) {
             return;
         }
+        ServerCheck.requireMariaDb(c);
         withLock(c, () -> {
             if (installedVersion(c) == VERSION) {
                 return null;
@@ -129,6 +130,7 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        ServerCheck.requireMariaDb(c);
         plainQuoting(c);
         // Everything is checked before the first DDL statement: MariaDB cannot roll DDL back.
         Table info = resolveTable(c, table);
