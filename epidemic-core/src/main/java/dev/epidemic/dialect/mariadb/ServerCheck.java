@@ -33,7 +33,9 @@ final class ServerCheck {
             return "MySQL " + version + " is not supported yet: Epidemic's log on MySQL-compatible servers is a system-versioned table"
                     + " (WITH SYSTEM VERSIONING), which only MariaDB has; use MariaDB 10.6 or later";
         }
-        String[] parts = version.split("[.-]");
+        // Old clients needed a 5.5.5- prefix to accept a version 10 server; some proxies still send it.
+        String bare = version.startsWith("5.5.5-") ? version.substring("5.5.5-".length()) : version;
+        String[] parts = bare.split("[.-]");
         try {
             int major = Integer.parseInt(parts[0]);
             int minor = Integer.parseInt(parts[1]);
