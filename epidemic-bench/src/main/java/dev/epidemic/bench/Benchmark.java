@@ -1,267 +1,472 @@
 package dev.epidemic.bench;
 
-import dev.epidemic.api.Change;
-import dev.epidemic.api.ChangeHandler;
-import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicAdmin;
 
+import java.io.DataInputStream;
+import java.io.BufferedInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Measures what capture costs writers and how fast changes arrive, against a real PostgreSQL:
+ * Measures Epidemic against its peers on one PostgreSQL, in one run, in alternating rounds:
  * <ol>
- *   <li>writer overhead: single-row INSERT transactions from 8 clients, without and with capture,
- *       alternating rounds, TPS and the ratio;</li>
- *   <li>drain: a backlog of changes to a no-op handler, changes/s;</li>
- *   <li>latency: a paced writer, commit-to-handler p50 / p99 / max.</li>
+ *   <li>writer overhead: single-row INSERT and UPDATE transactions from 1 and 8 clients (pgbench, else
+ *       Java), without and with Epidemic's capture trigger;</li>
+ *   <li>drain: a backlog to a no-op handler (Epidemic and the Debezium embedded engine, each in a JVM of
+ *       its own) and through {@code epidemic tail > /dev/null};</li>
+ *   <li>latency: a paced writer at each rate, commit-to-handler p50 / p99 / max, for Epidemic (also with
+ *       an old transaction held open), Debezium, and a raw LISTEN/NOTIFY ping-pong as the floor;</li>
+ *   <li>memory: peak heap and RSS of each consumer process, start-up time (start to first change).</li>
  * </ol>
- * Usage: {@code Benchmark JDBC_URL [--smoke]}. The database should be empty; tables bench_* are
- * created and dropped. Figures are printed, never asserted.
+ * Usage: {@code Benchmark JDBC_URL [--smoke] [--debezium-url URL] [--out DIR] [--cli-jar PATH]}. The
+ * database should be one the benchmark may fill: it creates bench_* tables and drops the epidemic schema.
+ * Prints a table, writes results.json and PNG charts to DIR. Figures are printed, never asserted.
  */
 public final class Benchmark {
-    private final String url;
-    private final boolean smoke;
+    static final String EPIDEMIC = "Epidemic";
+    static final String EPIDEMIC_OPEN_TX = "Epidemic, old transaction open";
+    static final String TAIL = "epidemic tail > /dev/null";
+    static final String DEBEZIUM = "Debezium (poll.interval.ms=5)";
+    static final String DEBEZIUM_DEFAULTS = "Debezium (defaults)";
+    static final String PING_PONG = "LISTEN/NOTIFY ping-pong";
+    private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE");
+    private static final List<Integer> CLIENTS = List.of(1, 8);
 
-    private Benchmark(String url, boolean smoke) {
-        this.url = url;
-        this.smoke = smoke;
+    /** What to run against: the Debezium server may differ when the main one lacks wal_level=logical. */
+    public record Options(String url, String debeziumUrl, boolean smoke, Path out, Path cliJar) {
+    }
+
+    private final Options options;
+    private final Mode mode;
+    private final PgUrl db;
+    private final PgUrl dz;
+    private final WriterLoad load;
+    private final String publication = "epidemic_bench_pub_" + ProcessHandle.current().pid();
+    private final Rounds rounds = new Rounds();
+    private final List<String> notes = new ArrayList<>();
+    private DebeziumSlots slots;
+
+    private Benchmark(Options options) {
+        this.options = options;
+        this.mode = options.smoke() ? Mode.SMOKE : Mode.FULL;
+        this.db = PgUrl.parse(options.url());
+        this.dz = PgUrl.parse(options.debeziumUrl() == null ? options.url() : options.debeziumUrl());
+        this.load = WriterLoad.pgbench().orElse(new WriterLoad.Java());
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 1) {
-            System.err.println("usage: Benchmark JDBC_URL [--smoke]");
+        if (args.length < 1 || args[0].startsWith("--")) {
+            System.err.println("usage: Benchmark JDBC_URL [--smoke] [--debezium-url URL] [--out DIR] [--cli-jar PATH]");
             System.exit(2);
         }
-        new Benchmark(args[0], Arrays.asList(args).contains("--smoke")).runAll();
+        String debeziumUrl = null;
+        Path out = Path.of("epidemic-bench/target/bench-results");
+        Path cliJar = Path.of("epidemic-cli/target/epidemic-cli-all.jar");
+        boolean smoke = false;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--smoke" -> smoke = true;
+                case "--debezium-url" -> debeziumUrl = args[++i];
+                case "--out" -> out = Path.of(args[++i]);
+                case "--cli-jar" -> cliJar = Path.of(args[++i]);
+                default -> {
+                    System.err.println("unknown option " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        run(new Options(args[0], debeziumUrl, smoke, out, cliJar));
+        System.exit(0); // Debezium and JDBC leave non-daemon threads behind
     }
 
-    /** Runs every measurement and returns the report lines it printed. */
-    public List<String> runAll() throws Exception {
-        List<String> report = new ArrayList<>();
+    /** Runs everything, prints the table, writes results.json and the charts into {@code options.out()}. */
+    public static Results run(Options options) throws Exception {
+        return new Benchmark(options).runAll();
+    }
+
+    private Results runAll() throws Exception {
+        String started = Instant.now().toString();
+        Files.createDirectories(options.out());
+        if (!Files.isRegularFile(options.cliJar())) {
+            throw new IllegalStateException("no CLI jar at " + options.cliJar().toAbsolutePath() + "; build it with mvn -pl epidemic-cli -am package");
+        }
+        DebeziumSlots.ensureLogical(dz, !mode.smoke());
+        slots = new DebeziumSlots(dz);
+        slots.dropOrphans();
         setUp();
-        report.add(writerOverhead());
-        report.add(drain());
-        report.add(latency(smoke ? 200 : 1000, false));
-        report.add(latency(smoke ? 200 : 1000, true));
-        report.forEach(System.out::println);
-        return report;
+        try {
+            log("writer overhead (" + load.name() + ")");
+            writerOverhead();
+            log("drain");
+            drain();
+            log("latency");
+            latency();
+        } finally {
+            slots.dropAll();
+            dz.exec("DROP PUBLICATION IF EXISTS " + publication);
+        }
+        notes.add("memory: each consumer (Epidemic dispatcher, Debezium engine) runs alone in a child JVM with " + ChildJvm.HEAP
+                + "; peak heap is the heap in use sampled every 10 ms (garbage included), peak RSS is the child's own VmHWM from /proc."
+                + " For epidemic tail the parent samples the tail process's VmHWM every 50 ms.");
+        notes.add("latency: from the moment the writer's autocommit INSERT returned to the moment the handler was called (System.nanoTime, CLOCK_MONOTONIC, comparable across the processes).");
+        notes.add("Debezium: embedded engine 3.6.1.Final, pgoutput, Connect format (SourceRecord, no JSON serialisation), snapshot.mode=no_data,"
+                + " a slot created before the backlog and dropped after each run, FileOffsetBackingStore in a temp file.");
+        notes.add("start-up: from starting the engine in the consumer process to the first change handed to the handler (JVM start not included).");
+        Results results = new Results(started, mode.name(), mode.rounds(), db.host() + ":" + db.port() + "/" + db.database() + " (" + serverVersion(db) + ")",
+                dz.host() + ":" + dz.port() + "/" + dz.database() + " (" + serverVersion(dz) + ")", load.name(),
+                "child JVM per consumer; heap sampled in-process, RSS = VmHWM of that process", writerRows(), drainRows(), latencyRows(), notes);
+        Report.print(results, System.out);
+        Report.writeJson(results, options.out().resolve("results.json"));
+        Charts.write(results, rounds, options.out());
+        System.out.println("results: " + options.out().resolve("results.json").toAbsolutePath() + ", charts: " + options.out().toAbsolutePath() + "/*.png");
+        return results;
     }
 
-    public static List<String> run(String url, boolean smoke) throws Exception {
-        return new Benchmark(url, smoke).runAll();
+    private static String serverVersion(PgUrl url) throws Exception {
+        return "PostgreSQL " + url.queryString("SHOW server_version") + ", wal_level " + url.queryString("SHOW wal_level");
     }
 
-    private void setUp() throws SQLException {
-        exec("DROP SCHEMA IF EXISTS epidemic CASCADE",
-                "DROP TABLE IF EXISTS bench_plain, bench_watched, bench_drain, bench_latency",
-                "CREATE TABLE bench_plain (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
-                "CREATE TABLE bench_watched (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
+    private void log(String section) {
+        System.out.println("== " + section + " (" + mode.name() + ", " + mode.rounds() + " round(s))");
+    }
+
+    // ------------------------------------------------------------------ set-up
+
+    private void setUp() throws Exception {
+        db.exec("DROP SCHEMA IF EXISTS epidemic CASCADE",
+                "DROP TABLE IF EXISTS bench_ins_plain, bench_ins_watched, bench_upd_plain, bench_upd_watched, bench_drain, bench_latency",
+                "CREATE TABLE bench_ins_plain (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
+                "CREATE TABLE bench_ins_watched (LIKE bench_ins_plain INCLUDING ALL)",
+                "CREATE TABLE bench_upd_plain (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
+                "CREATE TABLE bench_upd_watched (LIKE bench_upd_plain INCLUDING ALL)",
+                "INSERT INTO bench_upd_plain (id, name, qty) SELECT g, 'user ' || g, 0 FROM generate_series(1, " + WriterLoad.UPDATE_ROWS + ") g",
+                "INSERT INTO bench_upd_watched SELECT * FROM bench_upd_plain",
                 "CREATE TABLE bench_drain (id bigserial PRIMARY KEY, name text, qty int)",
-                "CREATE TABLE bench_latency (id bigint PRIMARY KEY, name text)");
-        EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, "epidemic");
-        admin.watch("bench_watched", List.of(), List.of());
-        admin.watch("bench_drain", List.of(), List.of());
-        admin.watch("bench_latency", List.of(), List.of());
+                "CREATE TABLE bench_latency (id bigint PRIMARY KEY, name text)",
+                "VACUUM ANALYZE bench_upd_plain", "VACUUM ANALYZE bench_upd_watched");
+        resetCapture();
+        dz.exec("DROP PUBLICATION IF EXISTS " + publication,
+                "DROP TABLE IF EXISTS bench_drain_dz, bench_latency_dz",
+                "CREATE TABLE bench_drain_dz (id bigserial PRIMARY KEY, name text, qty int)",
+                "CREATE TABLE bench_latency_dz (id bigint PRIMARY KEY, name text)",
+                "CREATE PUBLICATION " + publication + " FOR TABLE bench_drain_dz, bench_latency_dz");
+    }
+
+    /** A fresh epidemic schema: an empty log, no consumers, capture on the watched tables. */
+    private void resetCapture() throws Exception {
+        db.exec("DROP SCHEMA IF EXISTS epidemic CASCADE");
+        EpidemicAdmin admin = EpidemicAdmin.create(db.jdbc(), null, null, "epidemic");
+        for (String table : List.of("bench_ins_watched", "bench_upd_watched", "bench_drain", "bench_latency")) {
+            admin.watch(table, List.of(), List.of());
+        }
     }
 
     // ------------------------------------------------------------------ writer overhead
 
-    private String writerOverhead() throws Exception {
-        int clients = 8;
-        long seconds = smoke ? 1 : 10;
-        int rounds = 3;
-        double[] plain = new double[rounds];
-        double[] watched = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-            plain[r] = insertTps("bench_plain", clients, seconds);
-            watched[r] = insertTps("bench_watched", clients, seconds);
-            exec("TRUNCATE bench_plain");
+    private void writerOverhead() throws Exception {
+        for (int r = 0; r < mode.rounds(); r++) {
+            for (String op : OPERATIONS) {
+                for (int clients : CLIENTS) {
+                    String table = op.equals("INSERT") ? "bench_ins" : "bench_upd";
+                    // Alternate which goes first, so that drift on a shared machine favours neither.
+                    for (String variant : r % 2 == 0 ? List.of("plain", "watched") : List.of("watched", "plain")) {
+                        double tps = load.tps(db, table + "_" + variant, op, clients, mode);
+                        rounds.add(writerKey(op, clients, load.name(), variant), tps);
+                        System.out.printf("  round %d %s %d client(s) %s: %.0f TPS%n", r + 1, op, clients, variant, tps);
+                    }
+                    if (op.equals("INSERT")) {
+                        db.exec("TRUNCATE bench_ins_plain", "TRUNCATE bench_ins_watched");
+                    }
+                }
+            }
+            if (mode.smoke()) { // the smoke run also keeps the Java load generator from rotting
+                WriterLoad java = new WriterLoad.Java();
+                for (String variant : List.of("plain", "watched")) {
+                    rounds.add(writerKey("INSERT", 2, java.name(), variant), java.tps(db, "bench_ins_" + variant, "INSERT", 2, mode));
+                }
+            }
         }
-        double ratio = median(watched) / median(plain);
-        return String.format(Locale.ROOT,
-                "writer overhead, %d clients, single-row INSERT, %d x %d s: without capture %.0f TPS (%s), with capture %.0f TPS (%s), ratio %.2f",
-                clients, rounds, seconds, median(plain), spread(plain), median(watched), spread(watched), ratio);
     }
 
-    private double insertTps(String table, int clients, long seconds) throws Exception {
-        LongAdder done = new LongAdder();
-        long until = System.nanoTime() + seconds * 1_000_000_000L;
-        List<Thread> threads = new ArrayList<>();
-        CountDownLatch ready = new CountDownLatch(clients);
-        long[] start = new long[1];
-        for (int i = 0; i < clients; i++) {
-            Thread t = new Thread(() -> {
-                try (Connection c = DriverManager.getConnection(url);
-                     PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (name, qty) VALUES ('user', 42)")) {
-                    ready.countDown();
-                    ready.await();
-                    while (System.nanoTime() < until) {
-                        ps.executeUpdate();
-                        done.increment();
+    private static String writerKey(String op, int clients, String load, String variant) {
+        return "writer|" + op + "|" + clients + "|" + load + "|" + variant;
+    }
+
+    private List<Results.WriterRow> writerRows() {
+        List<Results.WriterRow> rows = new ArrayList<>();
+        for (String loadName : List.of("pgbench", "java")) {
+            for (String op : OPERATIONS) {
+                for (int clients : List.of(1, 2, 8)) {
+                    if (!rounds.has(writerKey(op, clients, loadName, "plain"))) {
+                        continue;
                     }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                    Figure plain = rounds.figure(writerKey(op, clients, loadName, "plain"));
+                    Figure watched = rounds.figure(writerKey(op, clients, loadName, "watched"));
+                    rows.add(new Results.WriterRow(op, clients, loadName, plain, watched, watched.ratioTo(plain)));
                 }
-            });
-            threads.add(t);
-            t.start();
+            }
         }
-        ready.await();
-        start[0] = System.nanoTime();
-        for (Thread t : threads) {
-            t.join();
-        }
-        return done.sum() / ((System.nanoTime() - start[0]) / 1e9);
+        return rows;
     }
 
     // ------------------------------------------------------------------ drain
 
-    private String drain() throws Exception {
-        int backlog = smoke ? 20_000 : 1_000_000;
-        for (int i = 0; i < backlog; i += 10_000) {
-            exec("INSERT INTO bench_drain (name, qty) SELECT 'user ' || g, g FROM generate_series(1, " + Math.min(10_000, backlog - i) + ") g");
-        }
-        LongAdder seen = new LongAdder();
-        CountDownLatch drained = new CountDownLatch(1);
-        ChangeHandler noop = new ChangeHandler() {
-            @Override
-            public void onInsert(Change change) {
-                seen.increment();
-                if (seen.sum() == backlog) {
-                    drained.countDown();
-                }
+    private void drain() throws Exception {
+        for (int r = 0; r < mode.rounds(); r++) {
+            if (r % 2 == 0) {
+                drainEpidemic(r);
+                drainDebezium(r);
+            } else {
+                drainDebezium(r);
+                drainEpidemic(r);
             }
-        };
-        Runtime rt = Runtime.getRuntime();
+        }
+    }
+
+    private void backlog(PgUrl target, String table) throws Exception {
         long start = System.nanoTime();
-        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("bench-drain").batchSize(5000)
-                .handle("bench_drain", List.of(), noop).build().start()) {
-            drained.await();
+        int n = mode.drainBacklog();
+        for (int i = 0; i < n; i += 10_000) {
+            target.exec("INSERT INTO " + table + " (name, qty) SELECT 'user ' || g, g FROM generate_series(1, " + Math.min(10_000, n - i) + ") g");
+        }
+        System.out.printf("  %d changes written to %s in %.1f s%n", n, table, (System.nanoTime() - start) / 1e9);
+    }
+
+    private void drainEpidemic(int round) throws Exception {
+        db.exec("TRUNCATE bench_drain");
+        resetCapture();
+        backlog(db, "bench_drain");
+        int n = mode.drainBacklog();
+        Map<String, String> result = ChildJvm.start(childLog("drain-epidemic", round), List.of("system=epidemic", "mode=drain",
+                "url=" + db.jdbc(), "table=bench_drain", "count=" + n, "consumer=bench-drain-" + round, "batch=5000")).awaitResult(1800);
+        recordDrain(EPIDEMIC, result, n, round);
+
+        // The same backlog again, through the command line, as a separate process printing JSON to /dev/null.
+        List<String> command = List.of(ChildJvm.javaExecutable(), ChildJvm.HEAP, "-jar", options.cliJar().toString(), "tail",
+                "--url", db.jdbc(), "--consumer", "bench-tail-" + round, "--max", String.valueOf(n), "--batch-size", "5000");
+        long start = System.nanoTime();
+        Process tail = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.appendTo(childLog("drain-tail", round).toFile())).start();
+        long rssKb = -1;
+        while (!tail.waitFor(50, TimeUnit.MILLISECONDS)) {
+            rssKb = ProcessMemory.vmHwmKbOrLast(tail.pid(), rssKb);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long heapMb = (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024);
-        return String.format(Locale.ROOT, "drain: %d changes to a no-op handler in %.1f s: %.0f changes/s (heap in use after: %d MB)",
-                backlog, seconds, backlog / seconds, heapMb);
+        if (tail.exitValue() != 0) {
+            throw new IllegalStateException("epidemic tail exited with " + tail.exitValue() + " (log: " + childLog("drain-tail", round) + ")");
+        }
+        rounds.add("drain|" + TAIL + "|rate", n / seconds);
+        rounds.add("drain|" + TAIL + "|rssMb", rssKb / 1024.0);
+        System.out.printf("  round %d %s: %.0f changes/s (JVM start included)%n", round + 1, TAIL, n / seconds);
+    }
+
+    private void drainDebezium(int round) throws Exception {
+        dz.exec("TRUNCATE bench_drain_dz");
+        String slot = slots.create();
+        try {
+            backlog(dz, "bench_drain_dz");
+            int n = mode.drainBacklog();
+            Map<String, String> result = ChildJvm.start(childLog("drain-debezium", round), List.of("system=debezium", "mode=drain",
+                    "url=" + dz.jdbc(), "table=bench_drain_dz", "count=" + n, "slot=" + slot, "publication=" + publication,
+                    "offsets=" + offsetsFile())).awaitResult(1800);
+            recordDrain(DEBEZIUM_DEFAULTS, result, n, round);
+        } finally {
+            slots.drop(slot);
+        }
+    }
+
+    private void recordDrain(String system, Map<String, String> result, int n, int round) {
+        double rate = n / (Long.parseLong(result.get("elapsedNanos")) / 1e9);
+        rounds.add("drain|" + system + "|rate", rate);
+        recordProcess("drain|" + system, result);
+        System.out.printf("  round %d %s: %.0f changes/s, start-up %.0f ms%n", round + 1, system, rate,
+                Long.parseLong(result.get("startupNanos")) / 1e6);
+    }
+
+    private void recordProcess(String key, Map<String, String> result) {
+        rounds.add(key + "|startupMs", Long.parseLong(result.get("startupNanos")) / 1e6);
+        rounds.add(key + "|heapMb", Long.parseLong(result.get("peakHeapBytes")) / (1024.0 * 1024.0));
+        rounds.add(key + "|rssMb", Long.parseLong(result.get("peakRssKb")) / 1024.0);
+    }
+
+    private List<Results.DrainRow> drainRows() {
+        List<Results.DrainRow> rows = new ArrayList<>();
+        Figure epidemic = rounds.figure("drain|" + EPIDEMIC + "|rate");
+        for (String system : List.of(EPIDEMIC, TAIL, DEBEZIUM_DEFAULTS)) {
+            String key = "drain|" + system;
+            Figure rate = rounds.figure(key + "|rate");
+            rows.add(new Results.DrainRow(system, mode.drainBacklog(), rate, rounds.figure(key + "|startupMs"),
+                    rounds.figure(key + "|heapMb"), rounds.figure(key + "|rssMb"), rate.ratioTo(epidemic)));
+        }
+        return rows;
     }
 
     // ------------------------------------------------------------------ latency
 
-    /**
-     * @param holdingOldTransaction keep a transaction open (with a transaction id) from before the run
-     *                              to its end: with the drained backlog still in the log, this shows that a
-     *                              window costs what it contains, not the log's size or the open
-     *                              transaction's age
-     */
-    private String latency(int perSecond, boolean holdingOldTransaction) throws Exception {
-        if (!holdingOldTransaction) {
-            return latencyRun(perSecond, "latency");
-        }
-        try (Connection open = DriverManager.getConnection(url); Statement st = open.createStatement()) {
-            open.setAutoCommit(false);
-            st.execute("INSERT INTO bench_plain (name, qty) VALUES ('held open', 0)");
-            String line = latencyRun(perSecond, "latency with a transaction held open throughout, "
-                    + queryLong("SELECT count(*) FROM epidemic.change_log") + " changes in the log,");
-            open.rollback();
-            return line;
+    private void latency() throws Exception {
+        List<Integer> rates = mode.latencyRates();
+        List<Integer> firstRateOnly = List.of(rates.get(0));
+        for (int r = 0; r < mode.rounds(); r++) {
+            List<Runnable> runs = new ArrayList<>();
+            int round = r;
+            runs.add(unchecked(() -> latencyEpidemic(EPIDEMIC, rates, round, false)));
+            runs.add(unchecked(() -> latencyDebezium(DEBEZIUM, "5", rates, round)));
+            if (!mode.smoke()) {
+                runs.add(unchecked(() -> latencyDebezium(DEBEZIUM_DEFAULTS, null, firstRateOnly, round)));
+            }
+            runs.add(unchecked(() -> latencyEpidemic(EPIDEMIC_OPEN_TX, firstRateOnly, round, true)));
+            runs.add(unchecked(() -> {
+                long[] micros = PingPong.latenciesMicros(db, mode.pings());
+                recordLatency(PING_PONG, 0, micros, mode.pings(), round);
+            }));
+            if (r % 2 == 1) {
+                java.util.Collections.reverse(runs);
+            }
+            runs.forEach(Runnable::run);
         }
     }
 
-    private String latencyRun(int perSecond, String label) throws Exception {
-        exec("TRUNCATE bench_latency");
-        int total = perSecond * (smoke ? 3 : 30);
-        ConcurrentHashMap<Long, Long> committedAt = new ConcurrentHashMap<>();
-        long[] latenciesMicros = new long[total];
-        AtomicLong received = new AtomicLong();
-        CountDownLatch all = new CountDownLatch(1);
-        ChangeHandler timer = new ChangeHandler() {
-            @Override
-            public void onInsert(Change change) {
-                long now = System.nanoTime();
-                long id = ((Number) change.key().get("id")).longValue();
-                Long committed = committedAt.get(id);
-                while (committed == null) { // the writer records its commit time just after commit() returns
-                    Thread.onSpinWait();
-                    committed = committedAt.get(id);
-                }
-                int i = (int) received.getAndIncrement();
-                if (i < total) {
-                    latenciesMicros[i] = Math.max(0, (now - committed) / 1000);
-                }
-                if (i + 1 == total) {
-                    all.countDown();
-                }
+    private void latencyEpidemic(String system, List<Integer> rates, int round, boolean holdTransactionOpen) throws Exception {
+        db.exec("TRUNCATE bench_latency");
+        try (Connection open = db.connect(); Statement st = open.createStatement()) {
+            if (holdTransactionOpen) {
+                // Holds the oldest xmin down for the whole run, over a log that still holds the drained backlog.
+                open.setAutoCommit(false);
+                st.execute("INSERT INTO bench_ins_plain (name, qty) VALUES ('held open', 0)");
             }
-        };
-        try (Epidemic epidemic = Epidemic.builder(url, null, null).consumer("bench-" + label.length()).startAtPresent(true)
-                .handle("bench_latency", List.of(), timer).build().start();
-             Connection c = DriverManager.getConnection(url);
-             PreparedStatement ps = c.prepareStatement("INSERT INTO bench_latency (id, name) VALUES (?, 'x')")) {
-            long interval = 1_000_000_000L / perSecond;
-            long next = System.nanoTime();
-            for (long id = 1; id <= total; id++) {
-                while (System.nanoTime() < next) {
-                    Thread.onSpinWait();
-                }
-                next += interval;
-                ps.setLong(1, id);
-                ps.executeUpdate();
-                committedAt.put(id, System.nanoTime());
-            }
-            if (!all.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
-                throw new IllegalStateException("only " + received.get() + " of " + total + " changes arrived");
+            latencyRun(system, rates, round, db, "bench_latency",
+                    List.of("system=epidemic", "consumer=bench-latency-" + round + (holdTransactionOpen ? "-open" : "")));
+            if (holdTransactionOpen) {
+                open.rollback();
             }
         }
-        long[] sorted = latenciesMicros.clone();
-        Arrays.sort(sorted);
-        return String.format(Locale.ROOT, "%s at %d tx/s for %d s: commit-to-handler p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-                label, perSecond, total / perSecond, percentile(sorted, 50) / 1000.0, percentile(sorted, 99) / 1000.0,
-                sorted[sorted.length - 1] / 1000.0);
+    }
+
+    private void latencyDebezium(String system, String pollMs, List<Integer> rates, int round) throws Exception {
+        dz.exec("TRUNCATE bench_latency_dz");
+        String slot = slots.create();
+        try {
+            List<String> args = new ArrayList<>(List.of("system=debezium", "slot=" + slot, "publication=" + publication, "offsets=" + offsetsFile()));
+            if (pollMs != null) {
+                args.add("poll=" + pollMs);
+            }
+            latencyRun(system, rates, round, dz, "bench_latency_dz", args);
+        } finally {
+            slots.drop(slot);
+        }
+    }
+
+    /** One consumer process, the paced writer at each rate in turn (ids continue), then the latencies per rate. */
+    private void latencyRun(String system, List<Integer> rates, int round, PgUrl target, String table, List<String> systemArgs) throws Exception {
+        int total = rates.stream().mapToInt(rate -> rate * mode.latencySeconds()).sum();
+        Path times = Files.createTempFile("bench-arrivals-", ".bin");
+        try {
+            List<String> args = new ArrayList<>(systemArgs);
+            args.addAll(List.of("mode=latency", "url=" + target.jdbc(), "table=" + table, "count=" + total, "times=" + times));
+            ChildJvm child = ChildJvm.start(childLog("latency-" + system.replaceAll("[^A-Za-z0-9]+", "-"), round), args);
+            child.awaitStreaming(180);
+            List<PacedWriter.Run> runs = new ArrayList<>();
+            long firstId = 1;
+            for (int rate : rates) {
+                PacedWriter.Run run = PacedWriter.run(target, table, rate, mode.latencySeconds(), firstId);
+                runs.add(run);
+                firstId += run.commitNanos().length;
+            }
+            Map<String, String> result = child.awaitResult(120 + (long) rates.size() * mode.latencySeconds());
+            long[] arrivals = readLongs(times, total);
+            for (int i = 0; i < rates.size(); i++) {
+                PacedWriter.Run run = runs.get(i);
+                String key = "latency|" + system + "|" + rates.get(i);
+                rounds.add(key + "|achieved", run.achievedRate());
+                recordProcess(key, result);
+                recordLatency(system, rates.get(i), PacedWriter.latenciesMicros(run, arrivals), run.achievedRate(), round);
+            }
+        } finally {
+            Files.deleteIfExists(times);
+        }
+    }
+
+    private void recordLatency(String system, int rate, long[] micros, double achieved, int round) {
+        String key = "latency|" + system + "|" + rate;
+        long[] sorted = Figure.sortedCopy(micros);
+        rounds.addSamples(key, sorted);
+        if (rate == 0) {
+            rounds.add(key + "|achieved", achieved);
+        }
+        double p50 = Figure.percentile(sorted, 50) / 1000.0;
+        double p99 = Figure.percentile(sorted, 99) / 1000.0;
+        double max = sorted[sorted.length - 1] / 1000.0;
+        rounds.add(key + "|p50", p50);
+        rounds.add(key + "|p99", p99);
+        rounds.add(key + "|max", max);
+        System.out.printf("  round %d %s at %s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (achieved %.0f/s)%n", round + 1, system,
+                rate == 0 ? "ping-pong" : rate + "/s", p50, p99, max, achieved);
+    }
+
+    private List<Results.LatencyRow> latencyRows() {
+        List<Results.LatencyRow> rows = new ArrayList<>();
+        List<Integer> rates = new ArrayList<>(mode.latencyRates());
+        rates.add(0);
+        for (int rate : rates) {
+            Figure epidemicP50 = rounds.figure("latency|" + EPIDEMIC + "|" + rate + "|p50");
+            for (String system : List.of(EPIDEMIC, EPIDEMIC_OPEN_TX, DEBEZIUM, DEBEZIUM_DEFAULTS, PING_PONG)) {
+                String key = "latency|" + system + "|" + rate;
+                if (!rounds.has(key + "|p50")) {
+                    continue;
+                }
+                Figure p50 = rounds.figure(key + "|p50");
+                double ratio = rate == 0 ? p50.ratioTo(rounds.figure("latency|" + EPIDEMIC + "|" + mode.latencyRates().get(0) + "|p50")) : p50.ratioTo(epidemicP50);
+                rows.add(new Results.LatencyRow(system, rate, rounds.figure(key + "|achieved"), p50, rounds.figure(key + "|p99"),
+                        rounds.figure(key + "|max"), rounds.figure(key + "|startupMs"), rounds.figure(key + "|heapMb"),
+                        rounds.figure(key + "|rssMb"), ratio));
+            }
+        }
+        return rows;
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private static long percentile(long[] sorted, double p) {
-        int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    private Path childLog(String name, int round) {
+        return options.out().resolve("logs").resolve(name + "-" + (round + 1) + ".log");
     }
 
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
+    private static Path offsetsFile() throws Exception {
+        Path file = Files.createTempFile("bench-debezium-offsets-", ".dat");
+        file.toFile().deleteOnExit();
+        return file;
     }
 
-    private static String spread(double[] values) {
-        double min = Arrays.stream(values).min().orElse(0);
-        double max = Arrays.stream(values).max().orElse(0);
-        return String.format(Locale.ROOT, "%.0f-%.0f", min, max);
-    }
-
-    private void exec(String... statements) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-            for (String sql : statements) {
-                st.execute(sql);
+    private static long[] readLongs(Path file, int count) throws Exception {
+        long[] values = new long[count];
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            for (int i = 0; i < count; i++) {
+                values[i] = in.readLong();
             }
         }
+        return values;
     }
 
-    private long queryLong(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static Runnable unchecked(Step step) {
+        return () -> {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
     }
 }

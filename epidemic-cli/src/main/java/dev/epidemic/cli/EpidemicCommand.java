@@ -13,7 +13,14 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.MalformedInputException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
@@ -30,7 +37,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
         versionProvider = Version.class,
         description = "Captures PostgreSQL row changes by triggers into a durable log and delivers them to consumers.",
         subcommands = {WatchCommand.class, UnwatchCommand.class, ListCommand.class, TailCommand.class,
-                StatusCommand.class, PruneCommand.class, DemoCommand.class, HelpCommand.class},
+                StatusCommand.class, PruneCommand.class, RunCommand.class, DeadCommand.class, DemoCommand.class, HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (unknown table or column, malformed arguments), 1 other failure."})
 public final class EpidemicCommand implements Callable<Integer> {
     static final int OK = 0;
@@ -52,6 +59,10 @@ public final class EpidemicCommand implements Callable<Integer> {
     @Option(names = "--password", paramLabel = "PASSWORD", scope = ScopeType.INHERIT,
             description = "Database password, unless the URL carries one (default: $EPIDEMIC_PASSWORD).")
     String password;
+
+    @Option(names = "--password-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Read the password from the first line of FILE: unlike --password, it does not show in the process list.")
+    String passwordFile;
 
     @Option(names = "--schema", paramLabel = "SCHEMA", scope = ScopeType.INHERIT,
             description = "The schema Epidemic keeps its change log in (default: epidemic).")
@@ -93,8 +104,13 @@ public final class EpidemicCommand implements Callable<Integer> {
     /** Without a subcommand there is nothing to do. */
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("epidemic: missing command (watch, unwatch, list, tail, status, prune or demo); see 'epidemic --help'");
+        spec.commandLine().getErr().println("epidemic: missing command (watch, unwatch, list, tail, status, prune, run, dead or demo); see 'epidemic --help'");
         return BAD_INPUT;
+    }
+
+    /** The environment the command was started with (variables of the daemon's configuration come from it). */
+    Map<String, String> environment() {
+        return environment;
     }
 
     /** The database the options and the environment name; a missing URL is an input error. */
@@ -103,18 +119,66 @@ public final class EpidemicCommand implements Callable<Integer> {
         if (jdbcUrl == null || jdbcUrl.isBlank()) {
             throw new InvalidInputException("no database given: pass --url JDBC_URL or set EPIDEMIC_URL");
         }
-        String secret = password != null ? password : environment.get("EPIDEMIC_PASSWORD");
+        String secret = secret();
         String logSchema = schema != null ? schema : "epidemic";
         if (logSchema.isBlank()) {
             throw new InvalidInputException("--schema is empty; name the schema Epidemic keeps its log in, or leave it out for 'epidemic'");
         }
+        if (logSchema.startsWith("pg_") || logSchema.equals("information_schema") || logSchema.indexOf('\0') >= 0) {
+            throw new InvalidInputException("--schema " + logSchema + " is reserved for the system; choose another schema for Epidemic's log");
+        }
         return new Database(jdbcUrl.strip(), user, secret, logSchema);
+    }
+
+    /** The password: --password, else the first line of --password-file, else $EPIDEMIC_PASSWORD; null if none. */
+    private String secret() {
+        if (password != null && passwordFile != null) {
+            throw new InvalidInputException("give either --password or --password-file, not both");
+        }
+        if (password != null) {
+            return password;
+        }
+        if (passwordFile != null) {
+            return readPasswordFile();
+        }
+        return environment.get("EPIDEMIC_PASSWORD");
+    }
+
+    private String readPasswordFile() {
+        try {
+            String first = Files.readAllLines(Path.of(passwordFile), UTF_8).stream().findFirst().orElse("");
+            if (first.isEmpty()) {
+                throw new InvalidInputException("--password-file " + passwordFile + " is empty; put the password on its first line");
+            }
+            return first;
+        } catch (IOException | InvalidPathException e) {
+            throw new InvalidInputException("cannot read --password-file " + passwordFile + ": " + reason(e));
+        }
+    }
+
+    private static String reason(Exception e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof MalformedInputException) {
+            return "not UTF-8 text";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private int execute(ParseResult parseResult) {
         // Loggers are created when the engine's classes load, which is after parsing: the level set here applies.
-        if (verbose && System.getProperty(LOG_LEVEL_PROPERTY) == null) {
+        // The daemon logs its lifecycle (started, took over, stopped) whether or not --verbose is given.
+        boolean daemon = parseResult.hasSubcommand() && parseResult.subcommand().commandSpec().userObject() instanceof RunCommand;
+        if ((verbose || daemon) && System.getProperty(LOG_LEVEL_PROPERTY) == null) {
             System.setProperty(LOG_LEVEL_PROPERTY, "info");
+        }
+        if (daemon) {
+            System.getProperties().putIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+            System.getProperties().putIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
         }
         return new CommandLine.RunLast().execute(parseResult);
     }
@@ -155,7 +219,12 @@ public final class EpidemicCommand implements Callable<Integer> {
         if (jdbcUrl != null && !jdbcUrl.isBlank()) {
             result = result.replace(jdbcUrl.strip(), Databases.redact(jdbcUrl.strip()));
         }
-        String secret = password != null ? password : environment.get("EPIDEMIC_PASSWORD");
+        String secret;
+        try {
+            secret = secret();
+        } catch (RuntimeException unreadable) {
+            secret = password != null ? password : environment.get("EPIDEMIC_PASSWORD");
+        }
         if (secret != null && !secret.isEmpty()) {
             result = result.replace(secret, "***");
         }

@@ -1,5 +1,6 @@
 package dev.epidemic.cli;
 
+import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.WatchedTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +16,8 @@ import java.util.concurrent.Callable;
 
 /** {@code epidemic list}: the watched tables, their keys and captured columns. */
 @Command(name = "list", mixinStandardHelpOptions = true,
-        description = "Lists the watched tables with their key and captured columns, one per line.")
+        description = {"Lists the watched tables with their key and captured columns, one per line.",
+                "A table whose capture is broken (a capture trigger or column dropped) is reported on stderr with its repair; the exit code is then 1."})
 final class ListCommand implements Callable<Integer> {
     @ParentCommand
     EpidemicCommand epidemic;
@@ -28,7 +30,8 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<WatchedTable> tables = epidemic.database().admin().list();
+        EpidemicAdmin admin = epidemic.database().admin();
+        List<WatchedTable> tables = admin.list();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(tables.stream().map(ListCommand::asJson).toList()));
@@ -38,7 +41,8 @@ final class ListCommand implements Callable<Integer> {
                         String.join(", ", table.columns()));
             }
         }
-        return EpidemicCommand.OK;
+        out.flush();
+        return BrokenCapture.report(admin, spec.commandLine().getErr());
     }
 
     private static Map<String, Object> asJson(WatchedTable table) {

@@ -1,5 +1,6 @@
 package dev.epidemic.cli;
 
+import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.ConsumerStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,7 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code epidemic status}: how far behind each consumer is. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Shows per consumer how many committed changes it has not been handed yet, and the age of the oldest.")
+        description = {"Shows per consumer how many committed changes it has not been handed yet, and the age of the oldest.",
+                "A table whose capture is broken (a capture trigger or column dropped) is reported on stderr with its repair; the exit code is then 1."})
 final class StatusCommand implements Callable<Integer> {
     private static final String[] HEADER = {"CONSUMER", "PENDING", "OLDEST PENDING AGE (s)"};
 
@@ -33,14 +35,16 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<ConsumerStatus> consumers = epidemic.database().admin().status();
+        EpidemicAdmin admin = epidemic.database().admin();
+        List<ConsumerStatus> consumers = admin.status();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(consumers.stream().map(StatusCommand::asJson).toList()));
         } else {
             printTable(out, consumers);
         }
-        return EpidemicCommand.OK;
+        out.flush();
+        return BrokenCapture.report(admin, spec.commandLine().getErr());
     }
 
     private static Map<String, Object> asJson(ConsumerStatus status) {

@@ -36,6 +36,14 @@ public final class EpidemicAdmin {
         return call(c -> dialect.watch(c, table, columns, keyColumns));
     }
 
+    /**
+     * Checks, without installing anything, that {@code watch(table, columns, keyColumns)} would succeed,
+     * and returns what it would capture; an unknown table or column is an {@link InvalidInputException}.
+     */
+    public WatchedTable checkWatch(String table, List<String> columns, List<String> keyColumns) {
+        return call(c -> dialect.checkWatch(c, table, columns, keyColumns));
+    }
+
     /** Removes capture from {@code table}; with {@code purge} also drops its logged changes. False if it was not watched. */
     public boolean unwatch(String table, boolean purge) {
         return call(c -> dialect.unwatch(c, table, purge));
@@ -73,6 +81,15 @@ public final class EpidemicAdmin {
     /** Deletes dead letters ({@code ids} empty: all of {@code consumer}, or all); returns how many. */
     public int dropDeadLetters(String consumer, List<Long> ids) {
         return call(c -> dialect.dropDeadLetters(c, consumer, ids));
+    }
+
+    /**
+     * Watched tables whose capture is broken (the table, a capture trigger or a captured column is gone,
+     * for instance after DROP COLUMN ... CASCADE), each with the command that repairs it; empty when
+     * every watched table is captured as registered.
+     */
+    public List<String> captureProblems() {
+        return call(dialect::captureProblems);
     }
 
     @FunctionalInterface

@@ -20,6 +20,12 @@ public interface Dialect {
     /** Installs or changes capture on a table (no DDL when nothing differs); {@code columns} and {@code keyColumns} may be empty for "all" and "the primary key". */
     WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
 
+    /**
+     * What {@link #watch} would capture on a table, checked against the catalog without changing
+     * anything (no DDL, no lock beyond a catalog read): an unknown table or column is an input error.
+     */
+    WatchedTable checkWatch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
+
     /** Removes capture from a table; with {@code purge} also its logged changes. False when it was not watched. */
     boolean unwatch(Connection connection, String table, boolean purge) throws SQLException;
 
@@ -93,6 +99,14 @@ public interface Dialect {
 
     /** Records the outcome of a replay: success deletes the dead letter, failure counts the attempt. */
     void replayed(Connection connection, long deadLetterId, String errorOrNull) throws SQLException;
+
+    /**
+     * Watched tables whose capture is broken (its table, a trigger or a captured column gone), one
+     * message each, naming the table and the command that repairs it; empty when all is well.
+     */
+    default List<String> captureProblems(Connection connection) throws SQLException {
+        return List.of();
+    }
 
     /** Receives log rows one at a time; returning false stops the read. */
     @FunctionalInterface

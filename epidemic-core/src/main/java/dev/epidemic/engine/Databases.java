@@ -22,6 +22,10 @@ public final class Databases {
 
     public static Dialect dialectFor(String jdbcUrl, String schema) {
         if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            if (org.postgresql.Driver.parseURL(jdbcUrl, null) == null) {
+                throw new InvalidInputException("malformed JDBC URL " + redact(jdbcUrl)
+                        + "; expected jdbc:postgresql://HOST[:PORT]/DATABASE[?PARAMETER=VALUE&...]");
+            }
             return new PostgresDialect(schema);
         }
         if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {

@@ -51,6 +51,7 @@ public final class Dispatcher {
     private static final int[] IDLE_WAITS_MILLIS = {2, 5, 10, 25, 50, 100, 250, 500};
     private static final Duration STORE_IDLE_POSITION_EVERY = Duration.ofSeconds(1);
     private static final Duration CHECK_REPLAYS_EVERY = Duration.ofSeconds(1);
+    private static final Duration CHECK_CAPTURE_EVERY = Duration.ofMinutes(1);
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -71,6 +72,7 @@ public final class Dispatcher {
     private Position position;
     private long lastStoreNanos;
     private long lastReplayCheckNanos;
+    private long lastCaptureCheckNanos;
 
     /** Timing and sizing; the defaults suit most uses. */
     public record Settings(int batchSize, Duration pollInterval, Duration hotPeriod, Duration idlePoll,
@@ -131,6 +133,7 @@ public final class Dispatcher {
                         position = dialect.openConsumer(committer, consumer, startAtPresent);
                         handledAhead.clear();
                         log.info("Consumer {} started", consumer);
+                        reportBrokenCapture(reader);
                         reconnect.reset();
                         follow(reader, committer, listener, tableIds);
                     }
@@ -146,6 +149,18 @@ public final class Dispatcher {
         } finally {
             stopped.countDown();
             log.info("Consumer {} stopped", consumer);
+        }
+    }
+
+    /**
+     * Says loudly, at every connect and then every minute, when a watched table's capture is broken
+     * (DROP COLUMN ... CASCADE drops a capture trigger without a word): delivery goes on, but changes
+     * are being missed until {@code watch} repairs it.
+     */
+    private void reportBrokenCapture(Connection reader) throws SQLException {
+        lastCaptureCheckNanos = System.nanoTime();
+        for (String problem : dialect.captureProblems(reader)) {
+            log.error("Consumer {}: {}", consumer, problem);
         }
     }
 
@@ -176,6 +191,9 @@ public final class Dispatcher {
         while (!stopping) {
             if (System.nanoTime() - lastReplayCheckNanos > CHECK_REPLAYS_EVERY.toNanos()) {
                 replayDeadLetters(committer);
+            }
+            if (System.nanoTime() - lastCaptureCheckNanos > CHECK_CAPTURE_EVERY.toNanos()) {
+                reportBrokenCapture(reader);
             }
             Pass pass = readOnce(reader, committer, tableIds);
             if (pass.retryAfterMillis >= 0) {

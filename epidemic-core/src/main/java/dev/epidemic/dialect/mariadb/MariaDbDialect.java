@@ -129,6 +129,22 @@ public final class MariaDbDialect implements Dialect {
     // ---------------------------------------------------------------- watch / unwatch / list
 
     @Override
+    public WatchedTable checkWatch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        plainQuoting(c);
+        Table info = resolveTable(c, table);
+        if (info == null) {
+            throw new InvalidInputException("table " + table + " does not exist");
+        }
+        List<Column> all = columnsOf(c, info);
+        List<String> keys = keyColumns.isEmpty() ? primaryKey(c, info) : pick(all, keyColumns, info, "key column");
+        if (keys.isEmpty()) {
+            throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
+        }
+        List<String> watched = columns.isEmpty() ? all.stream().map(Column::name).toList() : pick(all, columns, info, "column");
+        return new WatchedTable(info.schema(), info.name(), keys, watched, warnings(c, info));
+    }
+
+    @Override
     public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
         ServerCheck.requireMariaDb(c);
         plainQuoting(c);

@@ -139,27 +139,51 @@ public final class PostgresDialect implements Dialect {
     private record ColumnInfo(String name, boolean compareAsText) {
     }
 
+    /** What {@link #watch} would install on a table, found by reading the catalog only. */
+    private record Plan(TableInfo info, List<ColumnInfo> all, WatchedTable wanted) {
+    }
+
+    private Plan plan(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        TableInfo info = resolveTable(c, table);
+        if (info == null) {
+            throw new InvalidInputException("table " + table + " does not exist");
+        }
+        if (info.kind != 'r' && info.kind != 'p') {
+            throw new InvalidInputException(info.display() + " is not a table (only ordinary and partitioned tables can be watched)");
+        }
+        if (info.schema.startsWith("pg_") || info.schema.equals("information_schema")) {
+            throw new InvalidInputException(info.display() + " belongs to the system catalog; only user tables can be watched");
+        }
+        if (info.schema.equals(schema)) {
+            throw new InvalidInputException(info.display() + " is one of Epidemic's own tables; it cannot be watched");
+        }
+        if (info.persistence == 't') {
+            throw new InvalidInputException(info.display() + " is a temporary table, which other sessions cannot see; watch a permanent table");
+        }
+        List<ColumnInfo> all = columnsOf(c, info.oid);
+        List<String> keys = keyColumns.isEmpty() ? primaryKey(c, info.oid) : pick(all, keyColumns, info, "key column");
+        if (keys.isEmpty()) {
+            throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
+        }
+        List<String> watched = columns.isEmpty() ? all.stream().map(ColumnInfo::name).toList() : pick(all, columns, info, "column");
+        return new Plan(info, all, new WatchedTable(info.schema, info.name, keys, watched));
+    }
+
+    @Override
+    public WatchedTable checkWatch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        return plan(c, table, columns, keyColumns).wanted();
+    }
+
     @Override
     public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
         return inTransaction(c, () -> {
-            TableInfo info = resolveTable(c, table);
-            if (info == null) {
-                throw new InvalidInputException("table " + table + " does not exist");
-            }
-            if (info.kind != 'r' && info.kind != 'p') {
-                throw new InvalidInputException(info.display() + " is not a table (only ordinary and partitioned tables can be watched)");
-            }
-            if (info.persistence == 't') {
-                throw new InvalidInputException(info.display() + " is a temporary table, which other sessions cannot see; watch a permanent table");
-            }
-            List<ColumnInfo> all = columnsOf(c, info.oid);
-            List<String> keys = keyColumns.isEmpty() ? primaryKey(c, info.oid) : pick(all, keyColumns, info, "key column");
-            if (keys.isEmpty()) {
-                throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
-            }
-            List<String> watched = columns.isEmpty() ? all.stream().map(ColumnInfo::name).toList() : pick(all, columns, info, "column");
-            WatchedTable wanted = new WatchedTable(info.schema, info.name, keys, watched);
-            if (installed(c) && wanted.equals(registered(c, info.oid))) {
+            Plan plan = plan(c, table, columns, keyColumns);
+            TableInfo info = plan.info();
+            List<ColumnInfo> all = plan.all();
+            WatchedTable wanted = plan.wanted();
+            List<String> keys = wanted.keyColumns();
+            List<String> watched = wanted.columns();
+            if (installed(c) && wanted.equals(registered(c, info.oid)) && captureIntact(c, info)) {
                 return wanted;
             }
             installInTransaction(c);
@@ -174,6 +198,9 @@ public final class PostgresDialect implements Dialect {
         if (table == null || table.isBlank()) {
             throw new InvalidInputException("table name is empty");
         }
+        if (table.indexOf('\0') >= 0) {
+            throw new InvalidInputException("table name contains a NUL character");
+        }
         String sql = """
                 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence
                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -187,7 +214,7 @@ public final class PostgresDialect implements Dialect {
                 return new TableInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4).charAt(0), rs.getString(5).charAt(0));
             }
         } catch (SQLException e) {
-            if ("42602".equals(e.getSQLState()) || "3F000".equals(e.getSQLState()) || "42P01".equals(e.getSQLState())
+            if ("42602".equals(e.getSQLState()) || "42601".equals(e.getSQLState()) || "3F000".equals(e.getSQLState()) || "42P01".equals(e.getSQLState())
                     || "22023".equals(e.getSQLState()) || "0A000".equals(e.getSQLState())) {
                 throw new InvalidInputException("table " + table + " is not a valid table name: " + firstLine(e.getMessage()));
             }
@@ -341,6 +368,9 @@ public final class PostgresDialect implements Dialect {
             st.execute("CREATE TRIGGER " + triggerName("capture_truncate") + " AFTER TRUNCATE ON " + t.quoted()
                     + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
         }
+        if (t.kind == 'p') {
+            coverPartitions(c, t, tableId);
+        }
     }
 
     private void dropTriggers(Statement st, TableInfo t) throws SQLException {
@@ -459,8 +489,10 @@ public final class PostgresDialect implements Dialect {
             try (Statement st = c.createStatement()) {
                 if (info != null) {
                     dropTriggers(st, info);
+                    uncoverPartitions(c, info);
                 }
                 st.execute("DROP FUNCTION IF EXISTS " + functionName(id) + "()");
+                st.execute("DROP FUNCTION IF EXISTS " + guardFunctionName(id) + "()");
                 if (purge) {
                     st.execute("DELETE FROM " + s + ".change_log WHERE table_id = " + id);
                     st.execute("DELETE FROM " + s + ".watched_table WHERE id = " + id);
@@ -993,5 +1025,172 @@ public final class PostgresDialect implements Dialect {
         }
         int nl = message.indexOf('\n');
         return nl < 0 ? message : message.substring(0, nl);
+    }
+
+    // ---------------------------------------------------------------- broken capture and partitions
+
+    /**
+     * Watched tables whose capture no longer works as registered: the table is gone, a capture trigger
+     * was dropped or disabled (DROP COLUMN ... CASCADE silently drops the UPDATE trigger, whose WHEN
+     * clause names the column), a watched column was dropped or renamed (the capture function then
+     * fails every write), or a partition lacks its TRUNCATE guard. Each entry says how to repair it.
+     */
+    @Override
+    public List<String> captureProblems(Connection c) throws SQLException {
+        List<String> result = new ArrayList<>();
+        if (!installed(c)) {
+            return result;
+        }
+        String sql = "SELECT w.schema_name, w.table_name, w.key_columns, w.columns, cl.oid IS NOT NULL, cl.relkind::text,"
+                + " ARRAY(SELECT x FROM unnest(ARRAY[" + quoteLiteral(schema + "_capture_insert") + ", " + quoteLiteral(schema + "_capture_delete")
+                + ", " + quoteLiteral(schema + "_capture_update") + ", " + quoteLiteral(schema + "_capture_truncate") + "]) x"
+                + "        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = w.relid AND tg.tgname = x AND tg.tgenabled <> 'D')),"
+                + " ARRAY(SELECT x FROM unnest(w.key_columns || w.columns) x"
+                + "        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = w.relid AND a.attname = x AND a.attnum > 0 AND NOT a.attisdropped)),"
+                + " ARRAY(SELECT pt.relid::regclass::text FROM pg_catalog.pg_partition_tree(w.relid::regclass) pt WHERE cl.relkind = 'p'"
+                + "        AND (SELECT k.relkind FROM pg_catalog.pg_class k WHERE k.oid = pt.relid) IN ('r', 'p')"
+                + "        AND (SELECT count(*) FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = pt.relid AND tg.tgenabled <> 'D' AND tg.tgname IN ("
+                + quoteLiteral(schema + "_guard_truncate") + ", " + quoteLiteral(schema + "_capture_insert") + ", "
+                + quoteLiteral(schema + "_capture_delete") + ")) < 3)"
+                + " FROM " + s + ".watched_table w LEFT JOIN pg_catalog.pg_class cl ON cl.oid = w.relid"
+                + " WHERE w.active ORDER BY w.schema_name, w.table_name";
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                String table = displayName(rs.getString(1), rs.getString(2));
+                if (!rs.getBoolean(5)) {
+                    result.add("watched table " + table + " no longer exists; remove it with: epidemic unwatch " + table);
+                    continue;
+                }
+                List<String> problems = new ArrayList<>();
+                for (String trigger : textArray(rs.getArray(7))) {
+                    problems.add("trigger " + trigger + " is missing or disabled");
+                }
+                List<String> missingColumns = textArray(rs.getArray(8));
+                for (String column : missingColumns) {
+                    problems.add("column " + column + " was dropped or renamed");
+                }
+                for (String partition : textArray(rs.getArray(9))) {
+                    problems.add("partition " + partition + " lacks its capture triggers");
+                }
+                if (!problems.isEmpty()) {
+                    Set<String> columns = new LinkedHashSet<>(textArray(rs.getArray(4)));
+                    columns.removeAll(missingColumns);
+                    result.add("capture of " + table + " is broken (" + String.join(", ", problems) + "): its changes are not all captured;"
+                            + " repair with: epidemic watch " + table + (columns.isEmpty() ? "" : " --columns " + String.join(",", columns)));
+                }
+            }
+        }
+        return result;
+    }
+
+    /** True when the table's three capture triggers are in place and enabled, and every partition is guarded. */
+    private boolean captureIntact(Connection c, TableInfo t) throws SQLException {
+        String sql = "SELECT (SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgenabled <> 'D' AND tgname IN (?, ?, ?, ?)) = 4"
+                + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt WHERE " + (t.kind == 'p' ? "true" : "pt.level > 0")
+                + "   AND (SELECT k.relkind FROM pg_catalog.pg_class k WHERE k.oid = pt.relid) IN ('r', 'p')"
+                + "   AND (SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = pt.relid AND tgenabled <> 'D' AND tgname IN (?, ?, ?)) < 3)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, t.oid);
+            ps.setString(2, schema + "_capture_insert");
+            ps.setString(3, schema + "_capture_delete");
+            ps.setString(4, schema + "_capture_update");
+            ps.setString(5, schema + "_capture_truncate");
+            ps.setLong(6, t.oid);
+            ps.setString(7, schema + "_guard_truncate");
+            ps.setString(8, schema + "_capture_insert");
+            ps.setString(9, schema + "_capture_delete");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    private String guardFunctionName(int tableId) {
+        return s + "." + quoteIdent("guard_truncate_" + tableId);
+    }
+
+    /**
+     * Covers the partitions of a partitioned table: row triggers are cloned to partitions, statement
+     * triggers are not, so each partition gets the INSERT and DELETE capture triggers of its own. A
+     * TRUNCATE of one partition cannot be one change ("all rows of the table are gone" would be untrue):
+     * it is refused, loudly, on every partition. A TRUNCATE
+     * of the partitioned table itself also fires its partitions' triggers, after its own BEFORE trigger,
+     * which marks the transaction as truncating the whole table until its AFTER trigger clears the mark.
+     */
+    private void coverPartitions(Connection c, TableInfo t, int tableId) throws SQLException {
+        String message = "TRUNCATE of a partition of " + t.display() + " cannot be captured: truncate " + t.display()
+                + " itself, or DELETE from the partition";
+        String flag = quoteLiteral("epidemic.truncating_" + tableId + "_" + Integer.toHexString(schema.hashCode()));
+        String body = "\nBEGIN\n"
+                + "  IF TG_NARGS > 0 THEN\n"
+                + "    PERFORM pg_catalog.set_config(" + flag + ", CASE TG_ARGV[0] WHEN 'begin' THEN 'on' ELSE '' END, true);\n"
+                + "  ELSIF coalesce(pg_catalog.current_setting(" + flag + ", true), '') <> 'on' THEN\n"
+                + "    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', MESSAGE = " + quoteLiteral(message) + ";\n"
+                + "  END IF;\n"
+                + "  RETURN NULL;\n"
+                + "END\n";
+        String tag = dollarTag(body);
+        String fn = guardFunctionName(tableId);
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql"
+                    + " SET search_path = pg_catalog, pg_temp AS " + tag + body + tag);
+            st.execute("REVOKE ALL ON FUNCTION " + fn + "() FROM PUBLIC");
+            uncoverPartitions(c, t);
+            st.execute("CREATE TRIGGER " + triggerName("guard_truncate") + " BEFORE TRUNCATE ON " + t.quoted()
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "('begin')");
+            st.execute("CREATE TRIGGER " + triggerName("guard_truncate_end") + " AFTER TRUNCATE ON " + t.quoted()
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "('end')");
+            for (String partition : partitions(c, t)) {
+                st.execute("CREATE TRIGGER " + triggerName("guard_truncate") + " BEFORE TRUNCATE ON " + partition
+                        + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+                // Statement triggers of the partitioned table do not fire for an INSERT or DELETE that
+                // names a partition; these do (and only then), logging under the partitioned table's id.
+                st.execute("CREATE TRIGGER " + triggerName("capture_insert") + " AFTER INSERT ON " + partition
+                        + " REFERENCING NEW TABLE AS " + INSERTED + " FOR EACH STATEMENT EXECUTE FUNCTION " + functionName(tableId) + "()");
+                st.execute("CREATE TRIGGER " + triggerName("capture_delete") + " AFTER DELETE ON " + partition
+                        + " REFERENCING OLD TABLE AS " + DELETED + " FOR EACH STATEMENT EXECUTE FUNCTION " + functionName(tableId) + "()");
+            }
+        }
+    }
+
+    private void uncoverPartitions(Connection c, TableInfo t) throws SQLException {
+        if (t.kind != 'p') {
+            return;
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate") + " ON " + t.quoted());
+            st.execute("DROP TRIGGER IF EXISTS " + triggerName("guard_truncate_end") + " ON " + t.quoted());
+            for (String partition : partitions(c, t)) {
+                for (String purpose : List.of("guard_truncate", "capture_insert", "capture_delete")) {
+                    st.execute("DROP TRIGGER IF EXISTS " + triggerName(purpose) + " ON " + partition);
+                }
+            }
+        }
+    }
+
+    /** Every partition below a partitioned table, quoted and qualified. */
+    private static List<String> partitions(Connection c, TableInfo t) throws SQLException {
+        List<String> result = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, cl.relname FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt"
+                + " JOIN pg_catalog.pg_class cl ON cl.oid = pt.relid JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace"
+                + " WHERE pt.level > 0 AND cl.relkind IN ('r', 'p')")) {
+            ps.setLong(1, t.oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    result.add(quoteIdent(rs.getString(1)) + "." + quoteIdent(rs.getString(2)));
+                }
+            }
+        }
+        return result;
+    }
+
+    /** schema.table as a user would type it: quoted only where PostgreSQL would otherwise fold or reject it. */
+    private static String displayName(String schemaName, String tableName) {
+        return plainOrQuoted(schemaName) + "." + plainOrQuoted(tableName);
+    }
+
+    private static String plainOrQuoted(String name) {
+        return name.matches("[a-z_][a-z0-9_$]*") ? name : quoteIdent(name);
     }
 }

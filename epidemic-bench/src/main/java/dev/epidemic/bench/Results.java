@@ -1,0 +1,26 @@
+package dev.epidemic.bench;
+
+import java.util.List;
+
+/**
+ * Everything one run measured, as written to the JSON results file. Each {@link Figure} is a median
+ * over rounds with its spread; ratios compare figures of this same run.
+ */
+public record Results(String started, String mode, int rounds, String server, String debeziumServer, String writerLoad,
+                      String memoryMethod, List<WriterRow> writer, List<DrainRow> drain, List<LatencyRow> latency,
+                      List<String> notes) {
+
+    /** Writer overhead: TPS of single-row transactions without and with Epidemic's capture trigger. */
+    public record WriterRow(String operation, int clients, String load, Figure withoutCapture, Figure withCapture, double ratio) {
+    }
+
+    /** A backlog drained by one consumer; memory is the consumer process's own. */
+    public record DrainRow(String system, long changes, Figure changesPerSecond, Figure startupMs, Figure peakHeapMb,
+                           Figure peakRssMb, double ratioToEpidemic) {
+    }
+
+    /** Commit-to-handler latency under a paced writer (rate 0: the LISTEN/NOTIFY ping-pong). */
+    public record LatencyRow(String system, int rate, Figure achievedRate, Figure p50Ms, Figure p99Ms, Figure maxMs,
+                             Figure startupMs, Figure peakHeapMb, Figure peakRssMb, double p50RatioToEpidemic) {
+    }
+}

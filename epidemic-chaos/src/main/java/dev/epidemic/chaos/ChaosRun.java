@@ -1,0 +1,207 @@
+package dev.epidemic.chaos;
+
+import dev.epidemic.api.EpidemicAdmin;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One chaos run: sets up the tables, starts the consumer JVM and the writers, injects faults one at a
+ * time (the next only after the consumer delivers again), stops the writers, waits for the consumer to
+ * catch up (a probe row committed last), and returns the verdict.
+ */
+public final class ChaosRun {
+    /** A consumer that delivers nothing for this long after a fault has not recovered. */
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration PRUNE_EVERY = Duration.ofSeconds(20);
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
+
+    private final ChaosOptions options;
+    private final Random random;
+    private final Recoveries recoveries = new Recoveries();
+    private final AtomicInteger prunes = new AtomicInteger();
+    private volatile boolean stopping;
+
+    public ChaosRun(ChaosOptions options) {
+        this.options = options;
+        this.random = new Random(options.seed());
+    }
+
+    public Verdict run() throws Exception {
+        Files.createDirectories(options.workDir());
+        try (ChaosTarget target = options.serverUrl() == null
+                ? new EmbeddedPostgresTarget(options.workDir())
+                : new ServerTarget(options.serverUrl())) {
+            return run(target);
+        }
+    }
+
+    private Verdict run(ChaosTarget target) throws Exception {
+        String url = target.url();
+        ChaosDialect dialect = target.dialect();
+        try (Connection c = DriverManager.getConnection(url)) {
+            dialect.createTables(c);
+        }
+        EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, "epidemic");
+        admin.watch(dialect.watchedTable(), List.of(), List.of());
+
+        ConsumerProcess consumer = new ConsumerProcess(dialect.withApplicationName(url, ConsumerProcess.APPLICATION_NAME),
+                options.workDir(), options.handlerThrowRate(), options.seed());
+        Probes probes = new Probes(url, dialect, options.workDir());
+        consumer.start();
+        Deliveries deliveries = new Deliveries(consumer);
+
+        Writer.WriterCounts counts = new Writer.WriterCounts();
+        List<Writer> writers = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < options.writers(); w++) {
+            Writer writer = new Writer(w, url, dialect, options.mix(), options.seed(), counts);
+            writers.add(writer);
+            threads.add(start("chaos-writer-" + w, writer));
+        }
+        Thread pruner = start("chaos-prune", () -> prune(admin));
+        long startNanos = System.nanoTime();
+        long endNanos = startNanos + options.duration().toNanos();
+        long nextReport = startNanos + Duration.ofSeconds(10).toNanos();
+        int injected = 0;
+        try {
+            while (System.nanoTime() < endNanos) {
+                Thread.sleep(random.nextInt(options.faultGapMillis() + 1));
+                if (System.nanoTime() >= endNanos) {
+                    break;
+                }
+                consumer.restartIfDead();
+                Fault fault = nextFault(target, injected++);
+                inject(fault, target, dialect, consumer, deliveries, probes, url);
+                if (System.nanoTime() > nextReport) {
+                    nextReport += Duration.ofSeconds(10).toNanos();
+                    System.err.printf("chaos: %d s: %,d transactions committed, faults: %d kill -9, %d terminated, %d restarts%n",
+                            Duration.ofNanos(System.nanoTime() - startNanos).toSeconds(), counts.committed().get(),
+                            recoveries.count(Fault.KILL_CONSUMER), recoveries.count(Fault.TERMINATE_BACKENDS),
+                            recoveries.count(Fault.RESTART_SERVER));
+                }
+            }
+        } finally {
+            writers.forEach(Writer::stop);
+            stopping = true;
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            pruner.join();
+        }
+        Duration ran = Duration.ofNanos(System.nanoTime() - startNanos);
+        System.err.println("chaos: writers stopped; waiting for the consumer to catch up");
+        consumer.restartIfDead();
+        long last = probes.commit(RECOVERY_TIMEOUT);
+        boolean caughtUp = last != 0 && probes.awaitSeen(last, CATCH_UP_TIMEOUT) >= 0;
+        consumer.restartIfDead();
+        consumer.stop();
+        handlerRecoveries();
+
+        System.err.println("chaos: verifying");
+        DeliveryFigures figures;
+        try (Connection c = DriverManager.getConnection(url)) {
+            figures = dialect.verify(c, consumer.files());
+        }
+        return new Verdict(ran, options.writers(), counts.committed().get(), counts.rolledBack().get(), counts.failed().get(),
+                figures, recoveries, prunes.get(), consumer.instances(), consumer.unexpectedExits(), consumer.lastUnexpectedError(),
+                caughtUp);
+    }
+
+    /** The first faults cover every kind, so that even a short run injects each; then they come at random. */
+    private Fault nextFault(ChaosTarget target, int injected) {
+        List<Fault> kinds = new ArrayList<>(List.of(Fault.KILL_CONSUMER, Fault.TERMINATE_BACKENDS));
+        if (target.canRestart()) {
+            kinds.add(Fault.RESTART_SERVER);
+        }
+        if (injected < kinds.size()) {
+            return kinds.get(injected);
+        }
+        double r = random.nextDouble();
+        if (r < 0.8) {
+            return Fault.KILL_CONSUMER;
+        }
+        return r < 0.92 || !target.canRestart() ? Fault.TERMINATE_BACKENDS : Fault.RESTART_SERVER;
+    }
+
+    private void inject(Fault fault, ChaosTarget target, ChaosDialect dialect, ConsumerProcess consumer, Deliveries deliveries,
+                        Probes probes, String url)
+            throws Exception {
+        long at = System.currentTimeMillis();
+        switch (fault) {
+            case KILL_CONSUMER -> consumer.killAndRestart();
+            case TERMINATE_BACKENDS -> {
+                try (Connection c = DriverManager.getConnection(url)) {
+                    dialect.terminateConnections(c, ConsumerProcess.APPLICATION_NAME);
+                }
+            }
+            case RESTART_SERVER -> target.restart();
+            default -> throw new IllegalArgumentException("the harness does not inject " + fault);
+        }
+        long seenAt;
+        if (fault == Fault.KILL_CONSUMER) {
+            // The new JVM's first delivery: restart, connect, read.
+            seenAt = deliveries.awaitFirstAfter(deliveries.newest(), at, RECOVERY_TIMEOUT);
+        } else {
+            // The old connections may still hand over rows they had fetched; a change committed after the
+            // fault can only come through new ones. This includes any backlog ahead of it.
+            long probe = probes.commit(RECOVERY_TIMEOUT);
+            seenAt = probe == 0 ? -1 : probes.awaitSeen(probe, RECOVERY_TIMEOUT);
+        }
+        if (seenAt < 0) {
+            recoveries.unrecovered(fault);
+            System.err.println("chaos: the consumer did not recover within " + RECOVERY_TIMEOUT.toSeconds() + " s after " + fault.description());
+        } else {
+            recoveries.recovered(fault, Math.max(0, seenAt - at));
+        }
+    }
+
+    private void prune(EpidemicAdmin admin) {
+        while (!stopping) {
+            try {
+                Thread.sleep(PRUNE_EVERY.toMillis());
+                admin.prune();
+                prunes.incrementAndGet();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // the server may be restarting; prune again later
+            }
+        }
+    }
+
+    /** The consumer's own record of its handler failures: how long until it delivered again. */
+    private void handlerRecoveries() {
+        Path events = options.workDir().resolve("events.log");
+        if (!Files.exists(events)) {
+            return;
+        }
+        try {
+            for (String line : Files.readAllLines(events, StandardCharsets.UTF_8)) {
+                String[] parts = line.split(" ");
+                if (parts.length == 2 && parts[0].equals("handler")) {
+                    recoveries.recovered(Fault.HANDLER, Long.parseLong(parts[1]));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Thread start(String name, Runnable runnable) {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+}

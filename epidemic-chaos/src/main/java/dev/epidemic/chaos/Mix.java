@@ -1,0 +1,18 @@
+package dev.epidemic.chaos;
+
+/**
+ * What the writers do, as probabilities per transaction.
+ *
+ * @param rollback  a transaction is rolled back instead of committed
+ * @param truncate  a transaction is a TRUNCATE of the whole table (every writer's rows)
+ * @param bulk      a transaction is one statement of {@link #BULK_ROWS} rows (insert, or update or delete of all of the writer's rows)
+ * @param longTx    a transaction stays open for seconds between its statements
+ * @param paceMillis mean pause between a writer's transactions
+ */
+public record Mix(double rollback, double truncate, double bulk, double longTx, int paceMillis) {
+    public static final int BULK_ROWS = 10_000;
+
+    public static Mix defaults() {
+        return new Mix(0.10, 0.0004, 0.002, 0.005, 10);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.epidemic.cli.sink;
+
+import dev.epidemic.api.Change;
+import dev.epidemic.api.ChangeHandler;
+import dev.epidemic.api.Epidemic;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/**
+ * Prints each change as one JSON line (the format of {@code epidemic tail}) and flushes it. Consumers
+ * share one writer, whose lock keeps their lines whole; a line that could not be written fails the
+ * change, so that its position is not stored past it.
+ */
+public final class StdoutSink implements ChangeHandler {
+    private final PrintWriter out;
+
+    public StdoutSink(PrintWriter out) {
+        this.out = out;
+    }
+
+    @Override
+    public void onInsert(Change change) throws IOException {
+        print(change);
+    }
+
+    @Override
+    public void onUpdate(Change change) throws IOException {
+        print(change);
+    }
+
+    @Override
+    public void onDelete(Change change) throws IOException {
+        print(change);
+    }
+
+    @Override
+    public void onTruncate(Change change) throws IOException {
+        print(change);
+    }
+
+    private void print(Change change) throws IOException {
+        String line = Epidemic.toJson(change);
+        boolean failed;
+        synchronized (out) {
+            out.println(line);
+            failed = out.checkError(); // flushes, then reports any failure of this or an earlier write
+        }
+        if (failed) {
+            throw new IOException("cannot write change " + change.id() + " to standard output");
+        }
+    }
+}
