@@ -130,6 +130,7 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public WatchedTable checkWatch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        ServerCheck.requireMariaDb(c);
         plainQuoting(c);
         Table info = resolveTable(c, table);
         if (info == null) {
