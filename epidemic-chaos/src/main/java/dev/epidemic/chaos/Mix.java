@@ -15,4 +15,9 @@ public record Mix(double rollback, double truncate, double bulk, double longTx, 
     public static Mix defaults() {
         return new Mix(0.10, 0.0004, 0.002, 0.005, 10);
     }
+
+    /** The same mix with no TRUNCATE, for a database whose capture cannot see one. */
+    public Mix withoutTruncate() {
+        return new Mix(rollback, 0, bulk, longTx, paceMillis);
+    }
 }
