@@ -56,7 +56,8 @@ public final class Chaos {
         }
         Path workDir = Files.createTempDirectory("epidemic-chaos");
         ChaosOptions options = ChaosOptions.defaults(Duration.ofSeconds(seconds), workDir);
-        options = new ChaosOptions(options.duration(), writers, url, workDir, options.mix(), options.handlerThrowRate(),
+        Mix mix = url != null && MariaDbServerTarget.accepts(url) ? Mix.mariaDb() : options.mix();
+        options = new ChaosOptions(options.duration(), writers, url, workDir, mix, options.handlerThrowRate(),
                 options.faultGapMillis(), seed == null ? options.seed() : seed);
         System.err.println("chaos: " + seconds + " s, " + writers + " writers, seed " + options.seed() + ", files in " + workDir
                 + (url == null ? ", embedded PostgreSQL" : ", server " + url.replaceAll("(?i)(password=)[^&]*", "$1***")));
