@@ -125,8 +125,8 @@ class RunConfigErrorsTest {
     void badJdbcUrl() throws IOException {
         assertThat(refused("database: {url: 'jdbc:postgresql://127.0.0.1:notaport/x'}\nconsumers:\n  - name: c\n    tables:\n"
                 + GOOD_TABLE.indent(6))).containsExactly(
-                "database.url: 'jdbc:postgresql://127.0.0.1:notaport/x' is not a valid JDBC URL; expected jdbc:postgresql://HOST[:PORT]/DATABASE"
-                        + " or jdbc:mariadb://HOST[:PORT]/DATABASE");
+                "database.url: malformed JDBC URL jdbc:postgresql://127.0.0.1:notaport/x;"
+                        + " expected jdbc:postgresql://HOST[:PORT]/DATABASE[?PARAMETER=VALUE&...]");
         assertThat(refused("database: {url: 'http://127.0.0.1/x'}\nconsumers:\n  - name: c\n    tables:\n" + GOOD_TABLE.indent(6)))
                 .singleElement().asString().startsWith("database.url: unsupported JDBC URL http://127.0.0.1/x");
     }

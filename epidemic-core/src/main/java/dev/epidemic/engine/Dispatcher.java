@@ -244,8 +244,10 @@ public final class Dispatcher {
         int[] delivered = {0};
         Pass[] failed = {null};
         SQLException[] storeFailure = {null};
+        boolean[] cutShort = {false}; // stopped before the window's end: it is not complete
         dialect.readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
             if (stopping) {
+                cutShort[0] = true;
                 return false;
             }
             chunk.add(new Entry(row, ChangeCodec.decode(row)));
@@ -255,9 +257,14 @@ public final class Dispatcher {
             try {
                 Pass pass = deliverChunk(chunk, upTo, committer);
                 delivered[0] += pass.delivered;
+                boolean whole = pass.delivered == chunk.size();
                 chunk.clear();
                 if (pass.retryAfterMillis >= 0) {
                     failed[0] = pass;
+                    return false;
+                }
+                if (!whole) {
+                    cutShort[0] = true; // stopped part-way through the chunk
                     return false;
                 }
                 return true;
@@ -272,9 +279,11 @@ public final class Dispatcher {
         if (failed[0] != null) {
             return new Pass(delivered[0], failed[0].retryAfterMillis);
         }
-        if (stopping) {
-            return new Pass(delivered[0], -1); // the read may have ended early: the window may not be complete
+        if (cutShort[0] || stopping && !chunk.isEmpty()) {
+            return new Pass(delivered[0], -1);
         }
+        // Stopping after the read reached the window's end (its last full chunk handed over) still
+        // completes the window: left pinned, it would keep prune from deleting what was delivered.
         if (!chunk.isEmpty()) {
             Pass pass = deliverChunk(chunk, upTo, committer); // the last, partial chunk: the read is over
             delivered[0] += pass.delivered;

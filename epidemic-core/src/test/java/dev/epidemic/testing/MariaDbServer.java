@@ -102,7 +102,8 @@ public final class MariaDbServer implements TestServer {
         String db = database(url);
         String in = "('" + db + "', '" + db + "_log')";
         return Sql.rows(url, "SELECT CONCAT('rel ', TABLE_SCHEMA, '.', TABLE_NAME, ' ', TABLE_TYPE) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN " + in
-                + " UNION ALL SELECT CONCAT('trg ', TRIGGER_SCHEMA, '.', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN " + in
+                + " UNION ALL SELECT CONCAT('col ', TABLE_SCHEMA, '.', TABLE_NAME, '.', COLUMN_NAME, ' ', COLUMN_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN " + in
+                + " UNION ALL SELECT CONCAT('trg ', TRIGGER_SCHEMA, '.', TRIGGER_NAME, ' ', EVENT_OBJECT_TABLE, ' ', MD5(ACTION_STATEMENT)) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN " + in
                 + " UNION ALL SELECT CONCAT('fn ', ROUTINE_SCHEMA, '.', ROUTINE_NAME) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN " + in
                 + " UNION ALL SELECT CONCAT('ns ', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN " + in
                 + " ORDER BY 1");

@@ -38,8 +38,26 @@ final class Capture {
         this.logSchema = logSchema;
     }
 
+    /**
+     * A trigger's name: unique per database in MariaDB (not per table), so it names the log, the purpose
+     * and the table. Names are at most 64 characters: a longer one keeps its start and ends in a hash of
+     * the whole, which keeps it distinct.
+     */
     String triggerName(Table table, String purpose) {
-        return quote(table.schema()) + "." + quote(logSchema + "_" + purpose);
+        String full = logSchema + "_" + purpose + "_" + table.name();
+        if (full.codePointCount(0, full.length()) <= 64) {
+            return full;
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(full.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return full.substring(0, full.offsetByCodePoints(0, 64 - 17)) + "_" + java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String quotedTriggerName(Table table, String purpose) {
+        return quote(table.schema()) + "." + quote(triggerName(table, purpose));
     }
 
     /** The three CREATE OR REPLACE TRIGGER statements (each replaces its trigger atomically). */
@@ -54,18 +72,18 @@ final class Capture {
             changed.add("NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")");
         }
         List<String> statements = new ArrayList<>();
-        statements.add("CREATE OR REPLACE TRIGGER " + triggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
+        statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + ")");
-        statements.add("CREATE OR REPLACE TRIGGER " + triggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
+        statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
                 + " FOR EACH ROW IF " + String.join(" OR ", changed) + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
                 + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF");
-        statements.add("CREATE OR REPLACE TRIGGER " + triggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
+        statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + ")");
         return statements;
     }
 
     List<String> dropTriggers(Table table) {
-        return PURPOSES.stream().map(p -> "DROP TRIGGER IF EXISTS " + triggerName(table, p)).toList();
+        return PURPOSES.stream().map(p -> "DROP TRIGGER IF EXISTS " + quotedTriggerName(table, p)).toList();
     }
 
     private static String json(String record, List<String> columns, List<Column> all) {

@@ -43,7 +43,7 @@ public final class PostgresDialect implements Dialect {
     private static final Logger log = LoggerFactory.getLogger(PostgresDialect.class);
 
     /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
-    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql");
+    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__window_index.sql");
     static final int SLOTS = 3;
     /** The transition tables of the INSERT and DELETE statement triggers, as the capture function names them. */
     private static final String INSERTED = "epidemic_inserted";
@@ -637,14 +637,19 @@ public final class PostgresDialect implements Dialect {
      * those that were running at {@code delivered}, in both cases only if committed in {@code upTo}.
      * Both parts are index range or exact look-ups on txid, so a window costs what it contains.
      */
+    /**
+     * The read window (see docs/how-it-works.md) as the CTE {@code ordered}: (txid, id, table_id,
+     * tx_last_id) of every change in it. Narrow on purpose: it comes from the (txid, id) index, already in
+     * txid order for the window function, so sorting a large window sorts 24-byte tuples, not log rows.
+     */
     private String windowSql(boolean filtered, String select) {
         String filter = filtered ? " AND l.table_id = ANY (?::int[])" : "";
         return "WITH win AS ("
-                + " SELECT l.* FROM " + s + ".change_log l"
+                + " SELECT l.txid, l.id, l.table_id FROM " + s + ".change_log l"
                 + "  WHERE l.txid >= pg_catalog.pg_snapshot_xmax(?::pg_snapshot) AND l.txid < pg_catalog.pg_snapshot_xmax(?::pg_snapshot)"
                 + "    AND pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)" + filter
                 + " UNION ALL"
-                + " SELECT l.* FROM " + s + ".change_log l"
+                + " SELECT l.txid, l.id, l.table_id FROM " + s + ".change_log l"
                 + "  WHERE l.txid = ANY (ARRAY(SELECT pg_catalog.pg_snapshot_xip(?::pg_snapshot)))"
                 + "    AND pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)" + filter
                 + "), ordered AS (SELECT w.*, max(w.id) OVER (PARTITION BY w.txid) AS tx_last_id FROM win w) "
@@ -671,9 +676,12 @@ public final class PostgresDialect implements Dialect {
     @Override
     public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         String sql = windowSql(tableIds != null,
-                "SELECT o.id, o.txid::text, o.tx_last_id, t.schema_name || '.' || t.table_name, o.op, o.key::text, o.old::text, o.new::text, o.at"
-                        + " FROM ordered o JOIN " + s + ".watched_table t ON t.id = o.table_id"
-                        + " WHERE (o.tx_last_id, o.id) > (?, ?) ORDER BY o.tx_last_id, o.id");
+                // Sorted while narrow (OFFSET 0 keeps the planner from joining first), then each row is
+                // fetched by (txid, id) in that order.
+                "SELECT o.id, o.txid::text, o.tx_last_id, t.schema_name || '.' || t.table_name, l.op, l.key::text, l.old::text, l.new::text, l.at"
+                        + " FROM (SELECT * FROM ordered WHERE (tx_last_id, id) > (?, ?) ORDER BY tx_last_id, id OFFSET 0) o"
+                        + " CROSS JOIN LATERAL (SELECT * FROM " + s + ".change_log l WHERE l.txid = o.txid AND l.id = o.id) l"
+                        + " JOIN " + s + ".watched_table t ON t.id = o.table_id");
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false); // a cursor streams only inside a transaction
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -887,10 +895,8 @@ public final class PostgresDialect implements Dialect {
             if (p.window() != null && pending > 0) {
                 // Changes of the window in hand that were already handed over are not pending.
                 try (PreparedStatement ps = c.prepareStatement(windowSql(false,
-                        "SELECT count(*) FILTER (WHERE (o.tx_last_id, o.id) <= (?, ?)), min(o.at) FILTER (WHERE (o.tx_last_id, o.id) > (?, ?)) FROM ordered o"))) {
+                        "SELECT count(*) FILTER (WHERE (o.tx_last_id, o.id) <= (?, ?)) FROM ordered o"))) {
                     int i = bindWindow(ps, p.delivered(), p.window(), null, c);
-                    ps.setLong(i++, p.afterTxLastId());
-                    ps.setLong(i++, p.afterId());
                     ps.setLong(i++, p.afterTxLastId());
                     ps.setLong(i, p.afterId());
                     try (ResultSet rs = ps.executeQuery()) {
