@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The chaos run: 8 writers, the consumer killed with kill -9, its connections terminated, the server
-# restarted, its handler failing at random; then a verdict with figures. Exit 0 only when nothing
-# committed was lost, nothing rolled back was delivered and nothing came out of order.
+# restarted (only one the harness started), its handler failing at random; then a verdict with figures.
+# Exit 0 only when nothing committed was lost, nothing rolled back was delivered and nothing came out of order.
 #
 #   scripts/chaos.sh                   # the full run: 10 minutes against an embedded PostgreSQL it owns
 #   scripts/chaos.sh --seconds 60      # a short one
 #   scripts/chaos.sh --url 'jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres'
 #                                      # against that server instead (a database of its own; never restarted)
+#   scripts/chaos.sh --url 'jdbc:mariadb://127.0.0.1:3306/?user=root'   (or: --mariadb)
+#                                      # against MariaDB: databases and a consumer user of its own, no TRUNCATE
 #
 # See docs/reliability.md.
 set -euo pipefail

@@ -8,16 +8,19 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * {@code scripts/chaos.sh [--seconds N] [--writers N] [--seed N] [--url JDBC_URL] [--keep]}: runs the
+ * {@code scripts/chaos.sh [--seconds N] [--writers N] [--seed N] [--url JDBC_URL | --mariadb] [--keep]}: runs the
  * chaos harness and prints its verdict. Exit code 0 when the verdict is clean, 1 when anything was lost,
  * invented, reordered or not recovered from, 2 for bad arguments.
  *
  * <p>Without --url the harness starts an embedded PostgreSQL of its own, which it also restarts as a
  * fault. With --url (a server URL naming an existing database to connect to, e.g.
  * {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}) it creates a database of its own on
- * that server and never restarts the server.
+ * that server and never restarts the server. A MariaDB URL ({@code jdbc:mariadb://127.0.0.1:3306/?user=root},
+ * which {@code --mariadb} stands for) gets two databases and a consumer user of the run's own, and no
+ * TRUNCATEs, which MariaDB cannot capture.
  */
 public final class Chaos {
+    private static final String LOCAL_MARIADB = "jdbc:mariadb://127.0.0.1:3306/?user=root";
     private Chaos() {
     }
 
@@ -34,9 +37,11 @@ public final class Chaos {
                     case "--writers" -> writers = (int) number(args, ++i);
                     case "--seed" -> seed = number(args, ++i);
                     case "--url" -> url = args[++i];
+                    case "--mariadb" -> url = LOCAL_MARIADB;
                     case "--keep" -> keep = true;
                     case "--help", "-h" -> {
-                        System.out.println("usage: scripts/chaos.sh [--seconds N (600)] [--writers N (8)] [--seed N] [--url JDBC_URL] [--keep]");
+                        System.out.println("usage: scripts/chaos.sh [--seconds N (600)] [--writers N (8)] [--seed N]"
+                                + " [--url JDBC_URL | --mariadb (= --url " + LOCAL_MARIADB + ")] [--keep]");
                         return;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -51,7 +56,8 @@ public final class Chaos {
         }
         Path workDir = Files.createTempDirectory("epidemic-chaos");
         ChaosOptions options = ChaosOptions.defaults(Duration.ofSeconds(seconds), workDir);
-        options = new ChaosOptions(options.duration(), writers, url, workDir, options.mix(), options.handlerThrowRate(),
+        Mix mix = url != null && MariaDbServerTarget.accepts(url) ? Mix.mariaDb() : options.mix();
+        options = new ChaosOptions(options.duration(), writers, url, workDir, mix, options.handlerThrowRate(),
                 options.faultGapMillis(), seed == null ? options.seed() : seed);
         System.err.println("chaos: " + seconds + " s, " + writers + " writers, seed " + options.seed() + ", files in " + workDir
                 + (url == null ? ", embedded PostgreSQL" : ", server " + url.replaceAll("(?i)(password=)[^&]*", "$1***")));

@@ -21,7 +21,7 @@ import java.util.Random;
  * it). At random its handler throws, before writing (a plain failure, retried) or after (the change
  * was handled but the handler failed anyway: it will be delivered twice).
  *
- * <p>Arguments: JDBC URL, work directory, instance number, probability of a throw per change, seed.
+ * <p>Arguments: JDBC URL, Epidemic's schema, work directory, instance number, probability of a throw per change, seed.
  */
 public final class ChaosConsumer {
     static final String NAME = "chaos";
@@ -46,10 +46,12 @@ public final class ChaosConsumer {
 
     public static void main(String[] args) throws Exception {
         String url = args[0];
-        ChaosConsumer consumer = new ChaosConsumer(Path.of(args[1]), Integer.parseInt(args[2]), Double.parseDouble(args[3]),
-                Long.parseLong(args[4]));
+        String schema = args[1];
+        ChaosConsumer consumer = new ChaosConsumer(Path.of(args[2]), Integer.parseInt(args[3]), Double.parseDouble(args[4]),
+                Long.parseLong(args[5]));
         // Enough attempts that a run of random failures never exhausts them: a dead letter would be a loss.
         Epidemic epidemic = Epidemic.builder(url, null, null)
+                .schema(schema)
                 .consumer(NAME)
                 .failurePolicy(FailurePolicy.deadLetterAfter(1000).withBackoff(Duration.ofMillis(5), Duration.ofMillis(100)))
                 .handleEveryTable(List.of(), ChangeHandler.forEveryChange(consumer::handle))

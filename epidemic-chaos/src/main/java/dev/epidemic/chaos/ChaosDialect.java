@@ -28,8 +28,14 @@ public interface ChaosDialect {
     /** Deletes the rows that still exist among {@code ids}; returns the changes made. */
     int delete(Connection c, long[] ids) throws SQLException;
 
-    /** Empties the watched table (every writer's rows); returns the changes made (one). */
+    /**
+     * Empties the watched table (every writer's rows); returns the changes made (one). Called only when
+     * {@link #capturesTruncate()}.
+     */
     int truncate(Connection c) throws SQLException;
+
+    /** False for a database whose capture cannot see a TRUNCATE: its writers then never truncate. */
+    boolean capturesTruncate();
 
     /** Keeps the transaction open, on the server, for {@code duration}. */
     void pause(Connection c, Duration duration) throws SQLException;
@@ -40,11 +46,11 @@ public interface ChaosDialect {
     /** The ids of {@code writer}'s rows as committed. */
     List<Long> ids(Connection c, int writer) throws SQLException;
 
-    /** Ends every connection whose application name is {@code applicationName}; returns how many. */
-    int terminateConnections(Connection c, String applicationName) throws SQLException;
+    /** Has the server end every connection of the consumer (found through {@link #consumerUrl}); returns how many. */
+    int terminateConsumerConnections(Connection c) throws SQLException;
 
-    /** A JDBC URL that names the application, so that its connections can be found and ended. */
-    String withApplicationName(String url, String applicationName);
+    /** The JDBC URL the consumer connects with: marked so that its connections can be found and ended. */
+    String consumerUrl(String url);
 
     /** Compares the consumer's files of delivered changes with the truth. */
     DeliveryFigures verify(Connection c, List<Path> deliveredFiles) throws SQLException;

@@ -39,11 +39,18 @@ public final class ChaosRun {
 
     public Verdict run() throws Exception {
         Files.createDirectories(options.workDir());
-        try (ChaosTarget target = options.serverUrl() == null
-                ? new EmbeddedPostgresTarget(options.workDir())
-                : new ServerTarget(options.serverUrl())) {
+        try (ChaosTarget target = target(options)) {
             return run(target);
         }
+    }
+
+    /** An embedded PostgreSQL of the harness's own, or the server the URL names (PostgreSQL or MariaDB), never restarted. */
+    private static ChaosTarget target(ChaosOptions options) {
+        String url = options.serverUrl();
+        if (url == null) {
+            return new EmbeddedPostgresTarget(options.workDir());
+        }
+        return MariaDbServerTarget.accepts(url) ? new MariaDbServerTarget(url) : new PostgresServerTarget(url);
     }
 
     private Verdict run(ChaosTarget target) throws Exception {
@@ -52,20 +59,22 @@ public final class ChaosRun {
         try (Connection c = DriverManager.getConnection(url)) {
             dialect.createTables(c);
         }
-        EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, "epidemic");
+        EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, target.logSchema());
         admin.watch(dialect.watchedTable(), List.of(), List.of());
 
-        ConsumerProcess consumer = new ConsumerProcess(dialect.withApplicationName(url, ConsumerProcess.APPLICATION_NAME),
-                options.workDir(), options.handlerThrowRate(), options.seed());
+        ConsumerProcess consumer = new ConsumerProcess(dialect.consumerUrl(url), target.logSchema(), options.workDir(),
+                options.handlerThrowRate(), options.seed());
         Probes probes = new Probes(url, dialect, options.workDir());
         consumer.start();
         Deliveries deliveries = new Deliveries(consumer);
 
+        // MariaDB's triggers cannot see a TRUNCATE: the writers would make changes no consumer can be given.
+        Mix mix = dialect.capturesTruncate() ? options.mix() : options.mix().withoutTruncate();
         Writer.WriterCounts counts = new Writer.WriterCounts();
         List<Writer> writers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < options.writers(); w++) {
-            Writer writer = new Writer(w, url, dialect, options.mix(), options.seed(), counts);
+            Writer writer = new Writer(w, url, dialect, mix, options.seed(), counts);
             writers.add(writer);
             threads.add(start("chaos-writer-" + w, writer));
         }
@@ -142,7 +151,7 @@ public final class ChaosRun {
             case KILL_CONSUMER -> consumer.killAndRestart();
             case TERMINATE_BACKENDS -> {
                 try (Connection c = DriverManager.getConnection(url)) {
-                    dialect.terminateConnections(c, ConsumerProcess.APPLICATION_NAME);
+                    dialect.terminateConsumerConnections(c);
                 }
             }
             case RESTART_SERVER -> target.restart();

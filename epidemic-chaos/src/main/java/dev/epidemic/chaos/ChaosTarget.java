@@ -9,6 +9,9 @@ public interface ChaosTarget extends AutoCloseable {
     /** The JDBC URL of the run's own database, with the user in it. */
     String url();
 
+    /** The schema Epidemic keeps its log in (on MariaDB a database, so one of the run's own). */
+    String logSchema();
+
     /** The SQL of this kind of database. */
     ChaosDialect dialect();
 

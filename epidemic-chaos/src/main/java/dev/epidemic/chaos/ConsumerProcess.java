@@ -15,9 +15,8 @@ import java.util.concurrent.TimeUnit;
  * the end of its file.
  */
 final class ConsumerProcess {
-    static final String APPLICATION_NAME = "epidemic-chaos-consumer";
-
     private final String url;
+    private final String schema;
     private final Path dir;
     private final double throwRate;
     private final long seed;
@@ -27,8 +26,9 @@ final class ConsumerProcess {
     private int unexpectedExits;
     private String lastUnexpectedError = "";
 
-    ConsumerProcess(String url, Path dir, double throwRate, long seed) {
+    ConsumerProcess(String url, String schema, Path dir, double throwRate, long seed) {
         this.url = url;
+        this.schema = schema;
         this.dir = dir;
         this.throwRate = throwRate;
         this.seed = seed;
@@ -46,7 +46,7 @@ final class ConsumerProcess {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), ChaosConsumer.class.getName(),
-                url, dir.toString(), Integer.toString(instances), Double.toString(throwRate), Long.toString(seed + instances));
+                url, schema, dir.toString(), Integer.toString(instances), Double.toString(throwRate), Long.toString(seed + instances));
         files.add(dir.resolve(String.format("delivered-%05d.tsv", instances)));
         try {
             process = new ProcessBuilder(command)

@@ -51,6 +51,11 @@ final class EmbeddedPostgresTarget implements ChaosTarget {
     }
 
     @Override
+    public String logSchema() {
+        return "epidemic";
+    }
+
+    @Override
     public ChaosDialect dialect() {
         return new PostgresChaosDialect();
     }

@@ -4,10 +4,10 @@ package dev.epidemic.chaos;
 public enum Fault {
     /** SIGKILL of the consumer JVM, restarted at once under the same consumer name. */
     KILL_CONSUMER("kill -9 of the consumer"),
-    /** pg_terminate_backend of every connection of the consumer. */
-    TERMINATE_BACKENDS("pg_terminate_backend of its connections"),
-    /** The database server stopped and started again. */
-    RESTART_SERVER("restart of the PostgreSQL server"),
+    /** Every connection of the consumer ended by the server: pg_terminate_backend, or MariaDB's KILL CONNECTION. */
+    TERMINATE_BACKENDS("its connections killed (pg_terminate/KILL)"),
+    /** The database server stopped and started again (only a server the harness owns). */
+    RESTART_SERVER("restart of the database server"),
     /** The handler throws (before or after writing); the change is retried. */
     HANDLER("handler throws");
 

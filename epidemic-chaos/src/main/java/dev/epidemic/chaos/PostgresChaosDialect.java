@@ -25,6 +25,8 @@ import java.util.List;
  * writer's TRUNCATE took some of them. The verdict is computed in SQL over the loaded delivery files.
  */
 public final class PostgresChaosDialect implements ChaosDialect {
+    /** The consumer's connections are found by this application name. */
+    private static final String APPLICATION_NAME = "epidemic-chaos-consumer";
 
     @Override
     public String watchedTable() {
@@ -76,6 +78,11 @@ public final class PostgresChaosDialect implements ChaosDialect {
     }
 
     @Override
+    public boolean capturesTruncate() {
+        return true;
+    }
+
+    @Override
     public int truncate(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("TRUNCATE chaos_items");
@@ -116,10 +123,10 @@ public final class PostgresChaosDialect implements ChaosDialect {
     }
 
     @Override
-    public int terminateConnections(Connection c, String applicationName) throws SQLException {
+    public int terminateConsumerConnections(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
                 + " WHERE application_name = ? AND datname = current_database()")) {
-            ps.setString(1, applicationName);
+            ps.setString(1, APPLICATION_NAME);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -128,8 +135,8 @@ public final class PostgresChaosDialect implements ChaosDialect {
     }
 
     @Override
-    public String withApplicationName(String url, String applicationName) {
-        return url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
+    public String consumerUrl(String url) {
+        return url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + APPLICATION_NAME;
     }
 
     @Override

@@ -124,7 +124,7 @@ final class Writer implements Runnable {
     }
 
     private int bulk(Connection c, String note) throws SQLException {
-        if (live.size() >= Mix.BULK_ROWS && random.nextBoolean()) {
+        if (live.size() >= mix.bulkRows() && random.nextBoolean()) {
             long[] ids = live.stream().mapToLong(Long::longValue).toArray();
             if (random.nextBoolean()) {
                 return checked(dialect.update(c, ids, note), ids.length);
@@ -132,8 +132,8 @@ final class Writer implements Runnable {
             live.clear();
             return checked(dialect.delete(c, ids), ids.length);
         }
-        int made = dialect.insert(c, number, nextId, Mix.BULK_ROWS, note);
-        for (int i = 0; i < Mix.BULK_ROWS; i++) {
+        int made = dialect.insert(c, number, nextId, mix.bulkRows(), note);
+        for (int i = 0; i < mix.bulkRows(); i++) {
             live.add(nextId++);
         }
         return made;

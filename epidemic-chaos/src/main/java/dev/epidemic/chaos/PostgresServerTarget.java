@@ -9,11 +9,11 @@ import java.sql.Statement;
  * A server the harness does not own (only when asked for with --url): the run gets a database of its
  * own on it, dropped at the end, and the server is never restarted.
  */
-final class ServerTarget implements ChaosTarget {
+final class PostgresServerTarget implements ChaosTarget {
     private final String serverUrl;
     private final String database;
 
-    ServerTarget(String serverUrl) {
+    PostgresServerTarget(String serverUrl) {
         this.serverUrl = serverUrl;
         this.database = "epidemic_chaos_" + ProcessHandle.current().pid();
         try (Connection c = DriverManager.getConnection(serverUrl); Statement st = c.createStatement()) {
@@ -31,6 +31,11 @@ final class ServerTarget implements ChaosTarget {
         int query = serverUrl.indexOf('?');
         String params = query < 0 ? "" : serverUrl.substring(query);
         return serverUrl.substring(0, slash + 1) + database + params;
+    }
+
+    @Override
+    public String logSchema() {
+        return "epidemic";
     }
 
     @Override
