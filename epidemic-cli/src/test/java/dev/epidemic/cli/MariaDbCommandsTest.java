@@ -54,7 +54,7 @@ class MariaDbCommandsTest {
         assertThat(status.get(0).get("consumer").asText()).isEqualTo("c1");
         assertThat(status.get(0).get("pending").asLong()).isEqualTo(1);
 
-        TailProcess rest = TailProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--idle-exit", "1").toArray(String[]::new));
+        TailProcess rest = TailProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--idle-exit", "3").toArray(String[]::new));
         assertThat(TailTest.parse(rest.lines())).singleElement().satisfies(c -> assertThat(c.get("new").get("username").asText()).isEqualTo("bob 😀"));
         assertThat(Cli.run(db.cli("prune").toArray(String[]::new)).out()).isEqualTo("deleted 4 changes; retained 0 for 1 consumers\n");
     }

@@ -83,12 +83,12 @@ class TailTest {
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO mail_users VALUES (2, 'bob', 0)");
         long started = System.nanoTime();
 
-        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "1");
+        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "2");
 
         assertThat(tail.exitCode()).as(tail.err()).isZero();
         assertThat(tail.lines()).hasSize(2);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
-        TailProcess again = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "1");
+        TailProcess again = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "2");
         assertThat(again.exitCode()).isZero();
         assertThat(again.lines()).isEmpty();
     }
@@ -113,7 +113,7 @@ class TailTest {
         assertThat(Cli.run("--url", url, "watch", "aliases").exitCode()).isZero();
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO aliases VALUES (1, 'postmaster')");
 
-        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "picky", "--table", "aliases", "--idle-exit", "1");
+        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "picky", "--table", "aliases", "--idle-exit", "3");
 
         assertThat(tail.exitCode()).isZero();
         assertThat(parse(tail.lines())).extracting(change -> change.get("table").asText()).containsExactly("public.aliases");
