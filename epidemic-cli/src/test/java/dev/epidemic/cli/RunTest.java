@@ -61,9 +61,11 @@ class RunTest {
         assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
         assertThat(result.errLines()).containsExactly("epidemic: consumer strict stopped: " + TestHandlers.AlwaysFailing.class.getName()
                 + " failed 2 times on change " + changeId + " of public.strict_orders: mailbox store unavailable");
-        // and the strict consumer holds its position before the change, while the other one had printed it
+        // and the strict consumer holds its position before the change; the other one, stopped with it, printed
+        // the change at most once (it may not have reached it: the strict one fails within milliseconds)
         assertThat(Cli.run("--url", url, "status").outLines()).anySatisfy(line -> assertThat(line).matches("strict\\s+1\\s+.*"));
-        assertThat(result.outLines()).singleElement().satisfies(line -> assertThat(JSON.readTree(line).get("id").asLong()).isEqualTo(changeId));
+        assertThat(result.outLines()).hasSizeLessThanOrEqualTo(1)
+                .allSatisfy(line -> assertThat(JSON.readTree(line).get("id").asLong()).isEqualTo(changeId));
     }
 
     @Test
