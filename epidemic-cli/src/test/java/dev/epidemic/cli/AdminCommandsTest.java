@@ -154,9 +154,9 @@ class AdminCommandsTest {
         assertThat(Cli.run("--url", db, "watch", "t").exitCode()).isZero();
         Sql.exec(db, "INSERT INTO t VALUES (1)");
         // "behind" reads the first change only, "ahead" all three.
-        assertThat(TailProcess.runToEnd(Duration.ofSeconds(30), "--url", db, "tail", "--consumer", "behind", "--max", "1").lines()).hasSize(1);
+        assertThat(CliProcess.runToEnd(Duration.ofSeconds(30), "--url", db, "tail", "--consumer", "behind", "--max", "1").lines()).hasSize(1);
         Sql.exec(db, "INSERT INTO t VALUES (2)", "INSERT INTO t VALUES (3)");
-        assertThat(TailProcess.runToEnd(Duration.ofSeconds(30), "--url", db, "tail", "--consumer", "ahead", "--max", "3").lines()).hasSize(3);
+        assertThat(CliProcess.runToEnd(Duration.ofSeconds(30), "--url", db, "tail", "--consumer", "ahead", "--max", "3").lines()).hasSize(3);
 
         JsonNode status = json(Cli.run("--url", db, "status", "--json").out());
         assertThat(status).hasSize(2);

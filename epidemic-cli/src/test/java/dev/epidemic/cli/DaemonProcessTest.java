@@ -121,11 +121,11 @@ class DaemonProcessTest {
         String url = database();
         assertThat(Cli.run("--url", url, "watch", "items").exitCode()).isZero();
         Path config = config(url, "", "");
-        DaemonProcess first = DaemonProcess.start(Map.of(), "run", "--config", config.toString(), "--plugins", plugins.toString());
+        CliProcess first = CliProcess.start(Map.of(), "run", "--config", config.toString(), "--plugins", plugins.toString());
         first.awaitLog("Consumer items-recorder started", START);
         Path configWithPlugins = Files.writeString(dir.resolve("daemon2.yaml"),
                 Files.readString(config).replace("consumers:", "plugins: '" + plugins + "'\nconsumers:"));
-        DaemonProcess second = DaemonProcess.start(Map.of(), "run", "--config", configWithPlugins.toString());
+        CliProcess second = CliProcess.start(Map.of(), "run", "--config", configWithPlugins.toString());
         second.awaitLog("is active elsewhere; standing by", START);
 
         Instant killed;
@@ -174,7 +174,7 @@ class DaemonProcessTest {
         String password = "pw-" + System.nanoTime();
         Map<String, String> environment = Map.of("MAIL_DB_PASSWORD", password);
         Path config = config(url, "\n  password: ${MAIL_DB_PASSWORD}", "");
-        DaemonProcess daemon = DaemonProcess.start(environment, "run", "--config", config.toString(), "--plugins", plugins.toString());
+        CliProcess daemon = CliProcess.start(environment, "run", "--config", config.toString(), "--plugins", plugins.toString());
         daemon.awaitLog("Consumer items-recorder started", START);
         assertThat(daemon.psArgs()).contains("run --config").doesNotContain(password);
 
@@ -192,7 +192,7 @@ class DaemonProcessTest {
         int beforeRestart = handled(url).size();
 
         // When it is started again, it delivers the rest and nothing of what it had finished
-        DaemonProcess restarted = DaemonProcess.start(environment, "run", "--config", config.toString(), "--plugins", plugins.toString());
+        CliProcess restarted = CliProcess.start(environment, "run", "--config", config.toString(), "--plugins", plugins.toString());
         await().atMost(START).until(() -> handled(url).stream().map(Handling::rowId).distinct().count() == inserted.size());
         restarted.terminate();
         assertThat(restarted.waitFor(Duration.ofSeconds(30))).as(restarted.err()).isZero();
@@ -202,7 +202,7 @@ class DaemonProcessTest {
         assertThat(all).as("no change handled twice").allSatisfy(h -> assertThat(seen.add(h.changeId())).as("change %d", h.changeId()).isTrue());
         assertThat(beforeRestart).isLessThan(all.size());
         System.out.printf("sigterm: %d changes before SIGTERM, %d after the restart, none twice%n", beforeRestart, all.size() - beforeRestart);
-        for (DaemonProcess run : List.of(daemon, restarted)) {
+        for (CliProcess run : List.of(daemon, restarted)) {
             assertThat(run.out() + run.err()).doesNotContain(password);
             assertThat(run.err()).contains("Stop requested", "All consumers stopped; positions stored");
         }

@@ -25,7 +25,7 @@ class DemoTest {
 
     @Test
     void withoutUrlItRunsOnAnEmbeddedPostgresAndRemovesEverythingItMade() {
-        TailProcess demo = TailProcess.runToEnd(RUN, "demo");
+        CliProcess demo = CliProcess.runToEnd(RUN, "demo");
 
         assertThat(demo.exitCode()).as(demo.err()).isZero();
         assertThat(demo.err()).isEmpty();

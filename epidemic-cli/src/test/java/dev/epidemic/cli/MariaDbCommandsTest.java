@@ -34,7 +34,7 @@ class MariaDbCommandsTest {
                 "UPDATE mail_users SET quota_bytes = 200 WHERE id = 1",
                 "DELETE FROM mail_users WHERE id = 1",
                 "INSERT INTO mail_users VALUES (2, 'bob 😀', 5, 0.0001)");
-        TailProcess tail = TailProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--max", "3").toArray(String[]::new));
+        CliProcess tail = CliProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--max", "3").toArray(String[]::new));
         assertThat(tail.exitCode()).as(tail.err()).isZero();
         List<JsonNode> changes = TailTest.parse(tail.lines());
         assertThat(changes).extracting(c -> c.get("op").asText()).containsExactly("INSERT", "UPDATE", "DELETE");
@@ -54,7 +54,7 @@ class MariaDbCommandsTest {
         assertThat(status.get(0).get("consumer").asText()).isEqualTo("c1");
         assertThat(status.get(0).get("pending").asLong()).isEqualTo(1);
 
-        TailProcess rest = TailProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--idle-exit", "3").toArray(String[]::new));
+        CliProcess rest = CliProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--idle-exit", "3").toArray(String[]::new));
         assertThat(TailTest.parse(rest.lines())).singleElement().satisfies(c -> assertThat(c.get("new").get("username").asText()).isEqualTo("bob 😀"));
         assertThat(Cli.run(db.cli("prune").toArray(String[]::new)).out()).isEqualTo("deleted 4 changes; retained 0 for 1 consumers\n");
     }

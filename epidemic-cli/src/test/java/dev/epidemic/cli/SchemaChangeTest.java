@@ -119,7 +119,7 @@ class SchemaChangeTest {
         String db = TestDatabase.get().createDatabase();
         Sql.exec(db, "CREATE TABLE docs (id int PRIMARY KEY, body text, data jsonb, raw bytea)");
         assertThat(Cli.run("--url", db, "watch", "docs").exitCode()).isZero();
-        TailProcess tail = TailProcess.start("--url", db, "tail", "--consumer", "big", "--from", "now", "--max", "1");
+        CliProcess tail = CliProcess.start("--url", db, "tail", "--consumer", "big", "--from", "now", "--max", "1");
         try {
             // Idle: it has asked writers for a NOTIFY, so the insert below wakes it.
             await().atMost(Duration.ofSeconds(30)).until(() -> Sql.queryLong(db, "SELECT count(*) FROM epidemic.waiting") > 0);

@@ -52,7 +52,7 @@ class TailCrashTest {
         try {
             // When tail is killed mid-stream, again and again, and restarted
             for (int kill = 0; kill < KILLS; kill++) {
-                TailProcess tail = TailProcess.start(db.cli("tail", "--consumer", "crash",
+                CliProcess tail = CliProcess.start(db.cli("tail", "--consumer", "crash",
                         "--batch-size", BATCH_SIZES.get(kill % BATCH_SIZES.size())).toArray(String[]::new));
                 tail.awaitLines(1, Duration.ofSeconds(20));
                 Thread.sleep(200 + random.nextInt(600));
@@ -63,7 +63,7 @@ class TailCrashTest {
             writers.close();
         }
         // and finally drains what is left
-        TailProcess drain = TailProcess.runToEnd(Duration.ofSeconds(60), db.cli("tail", "--consumer", "crash", "--idle-exit", "2").toArray(String[]::new));
+        CliProcess drain = CliProcess.runToEnd(Duration.ofSeconds(60), db.cli("tail", "--consumer", "crash", "--idle-exit", "2").toArray(String[]::new));
         assertThat(drain.exitCode()).as(drain.err()).isZero();
         List<JsonNode> printed = new ArrayList<>();
         for (List<String> run : runs) {

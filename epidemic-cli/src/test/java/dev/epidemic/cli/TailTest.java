@@ -36,7 +36,7 @@ class TailTest {
                 "DELETE FROM mail_users WHERE id = 1",
                 "INSERT INTO mail_users VALUES (2, 'bob', 5)");
 
-        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "c1", "--max", "3");
+        CliProcess tail = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "c1", "--max", "3");
 
         assertThat(tail.exitCode()).as(tail.err()).isZero();
         assertThat(tail.err()).isEmpty();
@@ -69,8 +69,8 @@ class TailTest {
             Sql.exec(url, "INSERT INTO mail_users VALUES (" + id + ", 'u" + id + "', 0)");
         }
 
-        TailProcess first = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "resumer", "--max", "3");
-        TailProcess second = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "resumer", "--max", "2");
+        CliProcess first = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "resumer", "--max", "3");
+        CliProcess second = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "resumer", "--max", "2");
 
         assertThat(first.exitCode()).isZero();
         assertThat(second.exitCode()).isZero();
@@ -83,12 +83,12 @@ class TailTest {
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO mail_users VALUES (2, 'bob', 0)");
         long started = System.nanoTime();
 
-        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "2");
+        CliProcess tail = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "2");
 
         assertThat(tail.exitCode()).as(tail.err()).isZero();
         assertThat(tail.lines()).hasSize(2);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
-        TailProcess again = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "2");
+        CliProcess again = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "idler", "--idle-exit", "2");
         assertThat(again.exitCode()).isZero();
         assertThat(again.lines()).isEmpty();
     }
@@ -96,7 +96,7 @@ class TailTest {
     @Test
     void fromNowSkipsWhatCameBeforeANewConsumer() {
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'old', 0)");
-        TailProcess tail = TailProcess.start("--url", url, "tail", "--consumer", "newcomer", "--from", "now", "--max", "1");
+        CliProcess tail = CliProcess.start("--url", url, "tail", "--consumer", "newcomer", "--from", "now", "--max", "1");
         await().atMost(RUN).until(() -> Sql.queryLong(url,
                 "SELECT count(*) FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid WHERE n.nspname = 'epidemic' AND c.relname = 'consumer'") == 1
                 && Sql.queryLong(url, "SELECT count(*) FROM epidemic.consumer WHERE name = 'newcomer'") == 1);
@@ -113,7 +113,7 @@ class TailTest {
         assertThat(Cli.run("--url", url, "watch", "aliases").exitCode()).isZero();
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)", "INSERT INTO aliases VALUES (1, 'postmaster')");
 
-        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "picky", "--table", "aliases", "--idle-exit", "3");
+        CliProcess tail = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "picky", "--table", "aliases", "--idle-exit", "3");
 
         assertThat(tail.exitCode()).isZero();
         assertThat(parse(tail.lines())).extracting(change -> change.get("table").asText()).containsExactly("public.aliases");
@@ -121,7 +121,7 @@ class TailTest {
 
     @Test
     void unknownTableIsBadInput() {
-        TailProcess tail = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "typo", "--table", "mail_userz");
+        CliProcess tail = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "typo", "--table", "mail_userz");
         assertThat(tail.exitCode()).isEqualTo(2);
         assertThat(tail.err().lines().toList()).singleElement().asString().startsWith("epidemic: ").contains("mail_userz");
         assertThat(tail.lines()).isEmpty();
@@ -130,7 +130,7 @@ class TailTest {
     @Test
     void sigtermStopsCleanlyAndKeepsThePosition() {
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'ann', 0)");
-        TailProcess tail = TailProcess.start("--url", url, "tail", "--consumer", "termed");
+        CliProcess tail = CliProcess.start("--url", url, "tail", "--consumer", "termed");
         tail.awaitLines(1, RUN);
 
         tail.terminate();
@@ -138,7 +138,7 @@ class TailTest {
         assertThat(tail.waitFor(RUN)).as(tail.err()).isZero();
         assertThat(tail.err()).isEmpty();
         Sql.exec(url, "INSERT INTO mail_users VALUES (2, 'bob', 0)");
-        TailProcess next = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "termed", "--max", "1");
+        CliProcess next = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "termed", "--max", "1");
         assertThat(parse(next.lines())).extracting(change -> change.get("key").get("id").asInt()).containsExactly(2);
     }
 
@@ -153,7 +153,7 @@ class TailTest {
         assertThat(closedOut.exitValue()).as(err).isEqualTo(1);
         assertThat(err.lines().toList()).singleElement().asString().startsWith("epidemic: cannot write to standard output");
 
-        TailProcess next = TailProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "broken", "--max", "2");
+        CliProcess next = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "broken", "--max", "2");
         assertThat(parse(next.lines())).extracting(change -> change.get("key").get("id").asInt()).containsExactly(1, 2);
     }
 

@@ -8,27 +8,33 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * {@code epidemic} as a child JVM on this test's class path, so that it can be killed and signalled like
- * the real thing. Its stdout and stderr go to files: unlike a pipe read by a thread of ours, a file keeps
- * every byte the process wrote before it was killed.
+ * {@code epidemic} (a tail, a daemon) as a child JVM on this test's class path, so that it can be killed,
+ * signalled and inspected with {@code ps} like the real thing. Its stdout and stderr go to files: unlike
+ * a pipe read by a thread of ours, a file keeps every byte the process wrote before it was killed.
  */
-final class TailProcess {
+final class CliProcess {
     private final Process process;
     private final Path out;
     private final Path err;
 
-    private TailProcess(Process process, Path out, Path err) {
+    private CliProcess(Process process, Path out, Path err) {
         this.process = process;
         this.out = out;
         this.err = err;
     }
 
-    static TailProcess start(String... args) {
+    static CliProcess start(String... args) {
+        return start(Map.of(), args);
+    }
+
+    /** Starts with {@code environment} added to this JVM's. */
+    static CliProcess start(Map<String, String> environment, String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
@@ -36,20 +42,21 @@ final class TailProcess {
                 EpidemicCommand.class.getName()));
         command.addAll(List.of(args));
         try {
-            Path out = Files.createTempFile("epidemic-tail", ".out");
-            Path err = Files.createTempFile("epidemic-tail", ".err");
+            Path out = Files.createTempFile("epidemic-cli", ".out");
+            Path err = Files.createTempFile("epidemic-cli", ".err");
             out.toFile().deleteOnExit();
             err.toFile().deleteOnExit();
-            Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            return new TailProcess(process, out, err);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            builder.environment().putAll(environment);
+            return new CliProcess(builder.start(), out, err);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     /** Runs to the end, at most {@code timeout}. */
-    static TailProcess runToEnd(Duration timeout, String... args) {
-        TailProcess tail = start(args);
+    static CliProcess runToEnd(Duration timeout, String... args) {
+        CliProcess tail = start(args);
         tail.waitFor(timeout);
         return tail;
     }
@@ -57,8 +64,34 @@ final class TailProcess {
     /** Waits until at least {@code count} complete lines were printed; fails early if the process ends first. */
     void awaitLines(int count, Duration timeout) {
         await().atMost(timeout).pollInterval(Duration.ofMillis(10))
-                .failFast("tail ended with " + lines().size() + " lines; stderr: " + err(), () -> !process.isAlive() && lines().size() < count)
+                .failFast("process ended with " + lines().size() + " lines; stderr: " + err(), () -> !process.isAlive() && lines().size() < count)
                 .until(() -> lines().size() >= count);
+    }
+
+    /** Waits until stderr (the log) contains {@code text}; fails early if the process ends first. */
+    void awaitLog(String text, Duration timeout) {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(20))
+                .failFast("process ended; stderr: " + err(), () -> !process.isAlive() && !err().contains(text))
+                .until(() -> err().contains(text));
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** The command line as {@code ps} shows it to every user of the machine. */
+    String psArgs() {
+        try {
+            Process ps = new ProcessBuilder("ps", "-o", "args=", "-p", Long.toString(pid())).redirectErrorStream(true).start();
+            String text = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            ps.waitFor();
+            return text;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     /** Waits for the process to end; returns the exit code. */
@@ -66,7 +99,7 @@ final class TailProcess {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly().waitFor();
-                throw new AssertionError("tail did not end within " + timeout + "; stderr: " + err());
+                throw new AssertionError("process did not end within " + timeout + "; stderr: " + err());
             }
             return process.exitValue();
         } catch (InterruptedException e) {
@@ -101,6 +134,10 @@ final class TailProcess {
     String cutLine() {
         String text = read(out);
         return text.substring(text.lastIndexOf('\n') + 1);
+    }
+
+    String out() {
+        return read(out);
     }
 
     String err() {
