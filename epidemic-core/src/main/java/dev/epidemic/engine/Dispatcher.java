@@ -346,9 +346,10 @@ public final class Dispatcher {
                     return new Pass(safe, -1);
                 }
                 if (failures.isEmpty()) {
-                    for (Entry entry : chunk) {
-                        forget(entry.change().id());
-                    }
+                    // A retry re-reads from the stored prefix with the same chunk size in the same pinned
+                    // window, so whatever was handled ahead or failed lies in this chunk: all settled now.
+                    handledAhead.clear();
+                    attempts.clear();
                     position = position.after(window, chunk.get(chunk.size() - 1).row());
                     store(committer);
                     commitIf(transactional, committer);
@@ -452,13 +453,6 @@ public final class Dispatcher {
         long initial = Math.max(1, policy.initialBackoff().toMillis());
         long ceiling = Math.min(policy.maxBackoff().toMillis(), initial << Math.min(failures - 1, 30));
         return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1); // jitter: spread retries of many consumers
-    }
-
-    private void forget(long changeId) {
-        for (Set<Long> handled : handledAhead.values()) {
-            handled.remove(changeId);
-        }
-        attempts.keySet().removeIf(key -> key.changeId() == changeId);
     }
 
     /** The handlers that want some change of the chunk, transactional ones last. */
