@@ -3,7 +3,6 @@ package dev.epidemic;
 import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
-import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.Target;
 import dev.epidemic.testing.TestServer;
 import org.junit.jupiter.params.Parameter;
@@ -18,16 +17,15 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Concurrent writers against a consumer that keeps being stopped and restarted, or whose database
- * connections keep being terminated: every committed change arrives, in order per row, and nothing
- * rolled back does. On every database; terminating backends is PostgreSQL only.
+ * Concurrent writers against a consumer that keeps being stopped and restarted: every committed change arrives, in order per row, and nothing
+ * rolled back does. On every database; terminated backends are TerminatedConnectionsTest (PostgreSQL;
+ * MariaDB's KILL CONNECTION is exercised by its chaos run).
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.epidemic.testing.TestDatabase#all")
@@ -88,38 +86,6 @@ class ConcurrencyTest {
         }
         assertThat(restarts).isGreaterThanOrEqualTo(3);
         assertThat(workload.committedChanges()).isGreaterThan(2000);
-        assertThat(recorder.rolledBack.get()).isZero();
-        assertThat(workload.verify(List.copyOf(recorder.events))).isEmpty();
-    }
-
-    @Test
-    void recoversByItselfWhenItsConnectionsAreTerminated() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(server.isPostgres(), "terminating backends is tested on PostgreSQL only");
-        String url = setUp();
-        Recorder recorder = new Recorder();
-        Workload workload = new Workload(url);
-        AtomicBoolean done = new AtomicBoolean();
-        int terminated = 0;
-        try (Epidemic epidemic = consumer(url, recorder).start()) {
-            CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-                try {
-                    workload.run(4, 400);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    done.set(true);
-                }
-            });
-            while (!done.get()) {
-                Thread.sleep(300);
-                // The listener, the reader and the committer of the dispatcher all go, mid-stream.
-                terminated += (int) Sql.queryLong(url, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        + " WHERE application_name = 'epidemic' AND datname = current_database() AND pid <> pg_backend_pid()) x");
-            }
-            writing.join();
-            await().atMost(Duration.ofSeconds(60)).until(() -> workload.verify(List.copyOf(recorder.events)).isEmpty());
-        }
-        assertThat(terminated).isGreaterThanOrEqualTo(3);
         assertThat(recorder.rolledBack.get()).isZero();
         assertThat(workload.verify(List.copyOf(recorder.events))).isEmpty();
     }
