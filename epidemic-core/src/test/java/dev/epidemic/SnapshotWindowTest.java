@@ -124,4 +124,46 @@ class SnapshotWindowTest {
         }
         assertThat(ids(collector)).last().isEqualTo(100);
     }
+
+    /** One multi-row INSERT of ids {@code from .. from + count - 1}. */
+    private static String insertRows(int from, int count, String v) {
+        StringBuilder sql = new StringBuilder("INSERT INTO t VALUES ");
+        for (int i = 0; i < count; i++) {
+            sql.append(i == 0 ? "" : ", ").append('(').append(from + i).append(", '").append(v).append("')");
+        }
+        return sql.toString();
+    }
+
+    @Test
+    void bulkTransactionsStillRunningOrRolledBackAroundALaterCommit() throws Exception {
+        Collector collector = new Collector();
+        try (Epidemic epidemic = db.engine().consumer("bulk-race").startAtPresent(true).handle("t", List.of(), collector).build().start();
+             Connection a = DriverManager.getConnection(url);
+             Connection r = DriverManager.getConnection(url);
+             Connection b = DriverManager.getConnection(url)) {
+            a.setAutoCommit(false);
+            r.setAutoCommit(false);
+            try (Statement sa = a.createStatement(); Statement sr = r.createStatement(); Statement sb = b.createStatement()) {
+                // Given a bulk transaction that stays open and another that will roll back, both holding
+                // thousands of log positions (a run of missing ids on MariaDB),
+                sa.execute(insertRows(200_000, 5_000, "A"));
+                sr.execute(insertRows(300_000, 5_000, "R"));
+                // when a later transaction commits, it is delivered at once;
+                sb.execute("INSERT INTO t VALUES (400000, 'B')");
+                await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 1);
+                assertThat(ids(collector)).containsExactly(400000);
+                // then the rolled-back one never is, and the open one is, whole, once it commits.
+                r.rollback();
+                sb.execute("INSERT INTO t VALUES (400001, 'B')");
+                await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 2);
+                a.commit();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> collector.size() >= 5_002);
+            Thread.sleep(200); // anything more would be a rolled-back or repeated change
+        }
+        List<Object> ids = ids(collector);
+        assertThat(ids).hasSize(5_002);
+        assertThat(ids.subList(0, 2)).containsExactly(400000, 400001);
+        assertThat(ids.subList(2, ids.size())).isEqualTo(java.util.stream.IntStream.range(200_000, 205_000).boxed().toList());
+    }
 }

@@ -255,7 +255,7 @@ public final class Dispatcher {
                 return true;
             }
             try {
-                Pass pass = deliverChunk(chunk, upTo, committer);
+                Pass pass = deliverChunk(chunk, upTo, false, committer);
                 delivered[0] += pass.delivered;
                 boolean whole = pass.delivered == chunk.size();
                 chunk.clear();
@@ -285,11 +285,11 @@ public final class Dispatcher {
         // Stopping after the read reached the window's end (its last full chunk handed over) still
         // completes the window: left pinned, it would keep prune from deleting what was delivered.
         if (!chunk.isEmpty()) {
-            Pass pass = deliverChunk(chunk, upTo, committer); // the last, partial chunk: the read is over
+            // The last, partial chunk: the read is over, so handing it over completes the window, and
+            // that position is stored with it (one store per window, not two).
+            Pass pass = deliverChunk(chunk, upTo, true, committer);
             delivered[0] += pass.delivered;
-            if (pass.retryAfterMillis >= 0 || pass.delivered < chunk.size()) {
-                return new Pass(delivered[0], pass.retryAfterMillis);
-            }
+            return new Pass(delivered[0], pass.retryAfterMillis);
         }
         position = position.windowDone(upTo);
         // An empty window moves the position only in memory; it is stored now and then, which is safe
@@ -315,7 +315,7 @@ public final class Dispatcher {
      * handler fails, the position is stored after the longest prefix every handler has handled, with the
      * window pinned so the retry reads the same changes in the same order.
      */
-    private Pass deliverChunk(List<Entry> chunk, String window, Connection committer) throws SQLException {
+    private Pass deliverChunk(List<Entry> chunk, String window, boolean endsWindow, Connection committer) throws SQLException {
         List<Registration> registrations = registrationsFor(chunk);
         boolean transactional = registrations.stream().anyMatch(Registration::transactional);
         if (transactional) {
@@ -350,7 +350,7 @@ public final class Dispatcher {
                     // window, so whatever was handled ahead or failed lies in this chunk: all settled now.
                     handledAhead.clear();
                     attempts.clear();
-                    position = position.after(window, chunk.get(chunk.size() - 1).row());
+                    position = endsWindow ? position.windowDone(window) : position.after(window, chunk.get(chunk.size() - 1).row());
                     store(committer);
                     commitIf(transactional, committer);
                     return new Pass(chunk.size(), -1);

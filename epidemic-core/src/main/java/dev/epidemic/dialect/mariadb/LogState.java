@@ -2,25 +2,53 @@ package dev.epidemic.dialect.mariadb;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableSet;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * How far a consumer has read the log, in the text form kept in {@code Position}: every id up to
  * {@code highWater} has been handed over, except the {@code gaps}.
  *
- * <p>A gap is an id that was missing when a later id was already committed: the transaction that took
- * it may still be running (the A/B race of DESIGN.md) or may have rolled back. Each gap carries
- * {@code bound}, a transaction id taken after the gap was first seen, so every transaction that can hold
- * the id has a smaller one (0: not measured yet), and {@code ended}: a later check saw no transaction
- * below the bound still running. A gap that has ended and is still missing in a read made after that
- * check can never fill, and is dropped. Nothing is ever dropped on a timeout.
+ * <p>A gap is a run of ids that were missing when a later id was already committed: the transactions
+ * that took them may still be running (the A/B race of DESIGN.md) or may have rolled back. Gaps are kept
+ * as runs, not single ids: a bulk statement still running or rolled back leaves thousands of consecutive
+ * missing ids, and as single ids they made the window query's id list so long that MariaDB gave up range
+ * access and scanned the whole log on every read.
  *
- * <p>Text form: {@code highWater;id/bound[!],...}, for example {@code 120;97/5012!,118/0}.
+ * <p>Each gap carries {@code bound}, a transaction id taken after the gap was first seen, so every
+ * transaction that can hold one of its ids has a smaller one (0: not measured yet), and {@code ended}: a
+ * later check saw no transaction below the bound still running. The ids of a gap that has ended and are
+ * still missing in a read made after that check can never fill, and are dropped. Nothing is ever dropped
+ * on a timeout.
+ *
+ * <p>Text form: {@code highWater;from[-to]/bound[!],...}, for example {@code 120;97/5012!,110-118/0}.
  */
 record LogState(long highWater, List<Gap> gaps) {
 
-    /** One missing id. */
-    record Gap(long id, long bound, boolean ended) {
+    /** The missing ids {@code from..to}, both included. */
+    record Gap(long from, long to, long bound, boolean ended) {
+        Gap {
+            if (to < from) {
+                throw new IllegalArgumentException("empty gap " + from + "-" + to);
+            }
+        }
+
+        /** What is left of this gap without the {@code present} ids, as runs with the same bound. */
+        List<Gap> without(NavigableSet<Long> present) {
+            List<Gap> left = new ArrayList<>();
+            long next = from;
+            for (long id : present.subSet(from, true, to, true)) {
+                if (id > next) {
+                    left.add(new Gap(next, id - 1, bound, ended));
+                }
+                next = id + 1;
+            }
+            if (next <= to) {
+                left.add(new Gap(next, to, bound, ended));
+            }
+            return left;
+        }
     }
 
     LogState {
@@ -37,7 +65,11 @@ record LogState(long highWater, List<Gap> gaps) {
                 boolean ended = entry.endsWith("!");
                 String body = ended ? entry.substring(0, entry.length() - 1) : entry;
                 int slash = body.indexOf('/');
-                gaps.add(new Gap(Long.parseLong(body.substring(0, slash)), Long.parseLong(body.substring(slash + 1)), ended));
+                String ids = body.substring(0, slash);
+                int dash = ids.indexOf('-');
+                long from = Long.parseLong(dash < 0 ? ids : ids.substring(0, dash));
+                long to = dash < 0 ? from : Long.parseLong(ids.substring(dash + 1));
+                gaps.add(new Gap(from, to, Long.parseLong(body.substring(slash + 1)), ended));
             }
         }
         return new LogState(highWater, gaps);
@@ -50,17 +82,30 @@ record LogState(long highWater, List<Gap> gaps) {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append(g.id).append('/').append(g.bound).append(g.ended ? "!" : "");
+            sb.append(g.from);
+            if (g.to != g.from) {
+                sb.append('-').append(g.to);
+            }
+            sb.append('/').append(g.bound).append(g.ended ? "!" : "");
         }
         return sb.toString();
     }
 
-    List<Long> gapIds() {
-        return gaps.stream().map(Gap::id).toList();
+    /**
+     * An SQL condition true for the ids of the gaps ({@code FALSE} when there are none): one range per
+     * gap, which MariaDB's range optimizer turns into index ranges.
+     */
+    String gapCondition(String column) {
+        if (gaps.isEmpty()) {
+            return "FALSE";
+        }
+        return gaps.stream()
+                .map(g -> g.from == g.to ? column + " = " + g.from : column + " BETWEEN " + g.from + " AND " + g.to)
+                .collect(Collectors.joining(" OR ", "(", ")"));
     }
 
-    /** Whether {@code id} was handed over (or can never commit) in this state. */
-    boolean passed(long id) {
-        return id <= highWater && gaps.stream().noneMatch(g -> g.id == id);
+    /** The lowest id in a gap, or {@code highWater + 1} when there is none. */
+    long lowestGapId() {
+        return gaps.stream().mapToLong(Gap::from).min().orElse(highWater + 1);
     }
 }

@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -552,8 +553,8 @@ public final class MariaDbDialect implements Dialect {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long id = rs.getLong(1);
-                    for (long missing = expected; missing < id; missing++) {
-                        gaps.add(new Gap(missing, 0, false));
+                    if (id > expected) {
+                        gaps.add(new Gap(expected, id - 1, 0, false));
                     }
                     expected = id + 1;
                 }
@@ -605,10 +606,10 @@ public final class MariaDbDialect implements Dialect {
         LogState state = LogState.parse(from.delivered());
         List<Gap> gaps = new ArrayList<>();
         long highWater = consistently(c, () -> {
-            Set<Long> filled = present(c, state.gapIds());
+            NavigableSet<Long> filled = present(c, state);
             for (Gap gap : state.gaps()) {
-                if (!filled.contains(gap.id()) && !gap.ended()) {
-                    gaps.add(gap);
+                if (!gap.ended()) {
+                    gaps.addAll(gap.without(filled));
                 }
             }
             return scanAbove(c, state.highWater(), state.highWater(), gaps);
@@ -620,20 +621,21 @@ public final class MariaDbDialect implements Dialect {
             if (fresh != null) {
                 gaps.replaceAll(g -> {
                     long bound = g.bound() == 0 ? fresh.ownId() : g.bound();
-                    return new Gap(g.id(), bound, fresh.noneRunningBelow(bound));
+                    return new Gap(g.from(), g.to(), bound, fresh.noneRunningBelow(bound));
                 });
             }
         }
         return new LogState(highWater, gaps).text();
     }
 
-    private Set<Long> present(Connection c, List<Long> ids) throws SQLException {
-        Set<Long> result = new TreeSet<>();
-        if (ids.isEmpty()) {
+    /** The ids in {@code state}'s gaps that are in the log now. */
+    private NavigableSet<Long> present(Connection c, LogState state) throws SQLException {
+        NavigableSet<Long> result = new TreeSet<>();
+        if (state.gaps().isEmpty()) {
             return result;
         }
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id FROM " + s + ".change_log WHERE id IN (" + idList(ids) + ")")) {
+             ResultSet rs = st.executeQuery("SELECT l.id FROM " + s + ".change_log l WHERE " + state.gapCondition("l.id"))) {
             while (rs.next()) {
                 result.add(rs.getLong(1));
             }
@@ -650,8 +652,8 @@ public final class MariaDbDialect implements Dialect {
     private String windowRows(LogState from, LogState upTo, int[] tableIds) {
         String filter = tableIds == null ? "" : " AND l.table_id IN (" + java.util.Arrays.stream(tableIds).mapToObj(Integer::toString)
                 .collect(Collectors.joining(", ")) + ")";
-        String inGaps = from.gaps().isEmpty() ? "" : " OR l.id IN (" + idList(from.gapIds()) + ")";
-        String notLater = upTo.gaps().isEmpty() ? "" : " AND l.id NOT IN (" + idList(upTo.gapIds()) + ")";
+        String inGaps = from.gaps().isEmpty() ? "" : " OR " + from.gapCondition("l.id");
+        String notLater = upTo.gaps().isEmpty() ? "" : " AND NOT " + upTo.gapCondition("l.id");
         String where = " WHERE ((l.id > " + from.highWater() + " AND l.id <= " + upTo.highWater() + ")" + inGaps + ")" + notLater + filter;
         // Each transaction's last id by GROUP BY and a join: MariaDB evaluates MAX() OVER (PARTITION BY)
         // in time quadratic in the partition's size (35 s for two 10,000-row transactions).
@@ -852,7 +854,7 @@ public final class MariaDbDialect implements Dialect {
             Position p = consumer.position();
             LogState state = LogState.parse(p.delivered());
             String pendingRows = "SELECT l.id, l.at FROM " + s + ".change_log l WHERE l.id > " + state.highWater()
-                    + (state.gaps().isEmpty() ? "" : " OR l.id IN (" + idList(state.gapIds()) + ")");
+                    + (state.gaps().isEmpty() ? "" : " OR " + state.gapCondition("l.id"));
             long pending;
             BigDecimal oldest;
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*), MIN(x.at) FROM (" + pendingRows + ") x")) {
@@ -894,13 +896,17 @@ public final class MariaDbDialect implements Dialect {
             return new PruneResult(0, queryLong(c, "SELECT COUNT(*) FROM " + s + ".change_log"), 0);
         }
         long minHighWater = Long.MAX_VALUE;
-        Set<Long> gaps = new TreeSet<>();
+        long settled = Long.MAX_VALUE; // below every consumer's mark and every gap
+        List<String> gapConditions = new ArrayList<>();
         for (Stored consumer : consumers) {
             LogState state = LogState.parse(consumer.position().delivered());
             minHighWater = Math.min(minHighWater, state.highWater());
-            gaps.addAll(state.gapIds());
+            settled = Math.min(settled, Math.min(state.highWater(), state.lowestGapId() - 1));
+            if (!state.gaps().isEmpty()) {
+                gapConditions.add(state.gapCondition("id"));
+            }
         }
-        String keep = gaps.isEmpty() ? "" : " AND id NOT IN (" + idList(List.copyOf(gaps)) + ")";
+        String keep = gapConditions.isEmpty() ? "" : " AND NOT (" + String.join(" OR ", gapConditions) + ")";
         int isolation = c.getTransactionIsolation();
         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         long deleted = 0;
@@ -916,7 +922,6 @@ public final class MariaDbDialect implements Dialect {
         } finally {
             c.setTransactionIsolation(isolation);
         }
-        long settled = gaps.isEmpty() ? minHighWater : Math.min(minHighWater, gaps.iterator().next() - 1);
         execute(c, "UPDATE " + s + ".log_state SET resolved_below = GREATEST(resolved_below, " + settled + ")");
         long retained = queryLong(c, "SELECT COUNT(*) FROM " + s + ".change_log");
         log.info("Pruned {} changes; {} retained for {} consumers", deleted, retained, consumers.size());
