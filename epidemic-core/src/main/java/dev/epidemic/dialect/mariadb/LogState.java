@@ -1,6 +1,7 @@
 package dev.epidemic.dialect.mariadb;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.NavigableSet;
 import java.util.Objects;
@@ -52,7 +53,7 @@ record LogState(long highWater, List<Gap> gaps) {
     }
 
     LogState {
-        gaps = List.copyOf(gaps);
+        gaps = gaps.stream().sorted(Comparator.comparingLong(Gap::from)).toList();
     }
 
     static LogState parse(String text) {
@@ -93,15 +94,67 @@ record LogState(long highWater, List<Gap> gaps) {
 
     /**
      * An SQL condition true for the ids of the gaps ({@code FALSE} when there are none): one range per
-     * gap, which MariaDB's range optimizer turns into index ranges.
+     * gap, which MariaDB's range optimizer turns into index ranges. MariaDB evaluates such a condition
+     * term by term on every row it reads, so it belongs only on queries that read few rows outside it.
      */
     String gapCondition(String column) {
-        if (gaps.isEmpty()) {
+        return condition(column, gaps);
+    }
+
+    static String condition(String column, List<Gap> ranges) {
+        if (ranges.isEmpty()) {
             return "FALSE";
         }
-        return gaps.stream()
+        return ranges.stream()
                 .map(g -> g.from == g.to ? column + " = " + g.from : column + " BETWEEN " + g.from + " AND " + g.to)
                 .collect(Collectors.joining(" OR ", "(", ")"));
+    }
+
+    /** Whether {@code id} is in one of the gaps (a binary search: gaps are kept in id order). */
+    boolean inGap(long id) {
+        int low = 0;
+        int high = gaps.size() - 1;
+        while (low <= high) {
+            int middle = (low + high) >>> 1;
+            Gap g = gaps.get(middle);
+            if (id < g.from) {
+                high = middle - 1;
+            } else if (id > g.to) {
+                low = middle + 1;
+            } else {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The ids in this state's gaps that are not in {@code later}'s: the gaps that filled (or died) since. */
+    List<Gap> gapsClosedBy(LogState later) {
+        List<Gap> closed = new ArrayList<>();
+        int j = 0;
+        List<Gap> open = later.gaps;
+        for (Gap gap : gaps) {
+            long next = gap.from;
+            while (j < open.size() && open.get(j).to < gap.from) {
+                j++;
+            }
+            for (int k = j; k < open.size() && open.get(k).from <= gap.to; k++) {
+                Gap still = open.get(k);
+                if (still.from > next) {
+                    closed.add(new Gap(next, still.from - 1, gap.bound, gap.ended));
+                }
+                next = Math.max(next, still.to + 1);
+            }
+            if (next <= gap.to) {
+                closed.add(new Gap(next, gap.to, gap.bound, gap.ended));
+            }
+        }
+        return closed;
+    }
+
+    /** The gaps with an id in {@code from..to}. */
+    List<Gap> gapsWithin(long from, long to) {
+        return gaps.stream().filter(g -> g.to >= from && g.from <= to).toList();
     }
 
     /** The lowest id in a gap, or {@code highWater + 1} when there is none. */

@@ -36,4 +36,25 @@ class LogStateTest {
         assertThat(LogState.parse("50;7/0,10-40/3").lowestGapId()).isEqualTo(7);
         assertThat(LogState.parse("50;").lowestGapId()).isEqualTo(51);
     }
+
+    @Test
+    void gapsClosedByALaterStateAreWhatFilledOrDiedSince() {
+        LogState earlier = LogState.parse("100;5/1,10-20/2,30-40/3!,50/0");
+        LogState later = LogState.parse("200;12-14/2,18/2,35-45/3,50/0,150-160/9");
+        assertThat(earlier.gapsClosedBy(later)).containsExactly(
+                new Gap(5, 5, 1, false), new Gap(10, 11, 2, false), new Gap(15, 17, 2, false), new Gap(19, 20, 2, false),
+                new Gap(30, 34, 3, true));
+        assertThat(later.gapsClosedBy(later)).isEmpty();
+        assertThat(earlier.gapsClosedBy(LogState.parse("200;"))).isEqualTo(earlier.gaps());
+    }
+
+    @Test
+    void findsAnIdInTheGapsWhateverOrderTheyCameIn() {
+        LogState state = new LogState(100, List.of(new Gap(50, 60, 0, false), new Gap(7, 7, 0, false), new Gap(20, 29, 0, false)));
+        assertThat(state.gaps()).extracting(Gap::from).containsExactly(7L, 20L, 50L);
+        assertThat(List.of(7L, 20L, 25L, 29L, 50L, 60L)).allMatch(state::inGap);
+        assertThat(List.of(1L, 6L, 8L, 19L, 30L, 49L, 61L, 100L)).noneMatch(state::inGap);
+        assertThat(state.gapsWithin(25, 55)).containsExactly(new Gap(20, 29, 0, false), new Gap(50, 60, 0, false));
+        assertThat(LogState.parse("9;").inGap(3)).isFalse();
+    }
 }
