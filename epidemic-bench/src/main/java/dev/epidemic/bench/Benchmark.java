@@ -10,8 +10,10 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,8 +42,15 @@ public final class Benchmark {
     private static final List<Integer> CLIENTS = List.of(1, 8);
 
     /** What to run against: the Debezium server may differ when the main one lacks wal_level=logical. */
-    public record Options(String url, String debeziumUrl, boolean smoke, Path out, Path cliJar) {
+    /** {@code parts}: which of {@link #ALL_PARTS} to run. */
+    public record Options(String url, String debeziumUrl, boolean smoke, Path out, Path cliJar, Set<String> parts) {
+        public Options(String url, String debeziumUrl, boolean smoke, Path out, Path cliJar) {
+            this(url, debeziumUrl, smoke, out, cliJar, Set.copyOf(ALL_PARTS));
+        }
     }
+
+    /** The parts of a run, in the order they run. */
+    public static final List<String> ALL_PARTS = List.of("writers", "drain", "latency");
 
     private final Options options;
     private final Mode mode;
@@ -63,16 +72,24 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1 || args[0].startsWith("--")) {
-            System.err.println("usage: Benchmark JDBC_URL [--smoke] [--debezium-url URL] [--out DIR] [--cli-jar PATH]");
+            System.err.println("usage: Benchmark JDBC_URL [--smoke] [--only writers,drain,latency] [--debezium-url URL] [--out DIR] [--cli-jar PATH]");
             System.exit(2);
         }
         String debeziumUrl = null;
         Path out = Path.of("epidemic-bench/target/bench-results");
         Path cliJar = Path.of("epidemic-cli/target/epidemic-cli-all.jar");
         boolean smoke = false;
+        Set<String> parts = new LinkedHashSet<>(ALL_PARTS);
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--smoke" -> smoke = true;
+                case "--only" -> {
+                    parts = new LinkedHashSet<>(List.of(args[++i].split(",")));
+                    if (parts.isEmpty() || !ALL_PARTS.containsAll(parts)) {
+                        System.err.println("--only takes a comma-separated list of " + String.join(", ", ALL_PARTS) + ": " + args[i]);
+                        System.exit(2);
+                    }
+                }
                 case "--debezium-url" -> debeziumUrl = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
                 case "--cli-jar" -> cliJar = Path.of(args[++i]);
@@ -82,7 +99,7 @@ public final class Benchmark {
                 }
             }
         }
-        run(new Options(args[0], debeziumUrl, smoke, out, cliJar));
+        run(new Options(args[0], debeziumUrl, smoke, out, cliJar, parts));
         System.exit(0); // Debezium and JDBC leave non-daemon threads behind
     }
 
@@ -102,12 +119,18 @@ public final class Benchmark {
         slots.dropOrphans();
         setUp();
         try {
-            log("writer overhead (" + load.name() + ")");
-            writerOverhead();
-            log("drain");
-            drain();
-            log("latency");
-            latency();
+            if (options.parts().contains("writers")) {
+                log("writer overhead (" + load.name() + ")");
+                writerOverhead();
+            }
+            if (options.parts().contains("drain")) {
+                log("drain");
+                drain();
+            }
+            if (options.parts().contains("latency")) {
+                log("latency");
+                latency();
+            }
         } finally {
             slots.dropAll();
             dz.exec("DROP PUBLICATION IF EXISTS " + publication);

@@ -34,8 +34,12 @@ final class Charts {
         for (int rate : rates) {
             latencyCdf(results, rounds, rate, dir.resolve("latency-cdf-" + rate + ".png"));
         }
-        drainBars(results, dir.resolve("drain-throughput.png"));
-        writerBars(results, dir.resolve("writer-tps.png"));
+        if (!results.drain().isEmpty()) {
+            drainBars(results, dir.resolve("drain-throughput.png"));
+        }
+        if (!results.writer().isEmpty()) {
+            writerBars(results, dir.resolve("writer-tps.png"));
+        }
     }
 
     private static void latencyCdf(Results results, Rounds rounds, int rate, Path file) throws IOException {
