@@ -159,7 +159,8 @@ class SnapshotWindowTest {
                 a.commit();
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> collector.size() >= 5_002);
-            Thread.sleep(200); // anything more would be a rolled-back or repeated change
+            // and nothing more comes: it would be a rolled-back or repeated change.
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> collector.size() == 5_002);
         }
         List<Object> ids = ids(collector);
         assertThat(ids).hasSize(5_002);
