@@ -324,6 +324,9 @@ public final class Benchmark {
         Figure epidemic = rounds.figure("drain|" + EPIDEMIC + "|rate");
         for (String system : List.of(EPIDEMIC, TAIL, DEBEZIUM_DEFAULTS)) {
             String key = "drain|" + system;
+            if (!rounds.has(key + "|rate")) {
+                continue; // not run (--only)
+            }
             Figure rate = rounds.figure(key + "|rate");
             rows.add(new Results.DrainRow(system, mode.drainBacklog(), rate, rounds.figure(key + "|startupMs"),
                     rounds.figure(key + "|heapMb"), rounds.figure(key + "|rssMb"), rate.ratioTo(epidemic)));

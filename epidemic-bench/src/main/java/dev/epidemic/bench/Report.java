@@ -21,27 +21,33 @@ final class Report {
         }
         out.println("Each figure: median of the rounds (min-max). Ratios compare medians of this run.");
         out.println();
-        out.println("| writer overhead | clients | load | without capture, TPS | with capture, TPS | ratio |");
-        out.println("|---|---|---|---|---|---|");
-        for (Results.WriterRow w : r.writer()) {
-            out.printf(Locale.ROOT, "| single-row %s | %d | %s | %s | %s | **%.2fx** |%n", w.operation(), w.clients(), w.load(),
-                    fmt(w.withoutCapture(), 0), fmt(w.withCapture(), 0), w.ratio());
+        if (!r.writer().isEmpty()) { // a part not run (bench --only) has no rows
+            out.println("| writer overhead | clients | load | without capture, TPS | with capture, TPS | ratio |");
+            out.println("|---|---|---|---|---|---|");
+            for (Results.WriterRow w : r.writer()) {
+                out.printf(Locale.ROOT, "| single-row %s | %d | %s | %s | %s | **%.2fx** |%n", w.operation(), w.clients(), w.load(),
+                        fmt(w.withoutCapture(), 0), fmt(w.withCapture(), 0), w.ratio());
+            }
+            out.println();
         }
-        out.println();
-        out.printf("| drain of %,d changes | changes/s | vs Epidemic | start-up, ms | peak heap, MB | peak RSS, MB |%n", r.drain().get(0).changes());
-        out.println("|---|---|---|---|---|---|");
-        for (Results.DrainRow d : r.drain()) {
-            out.printf(Locale.ROOT, "| %s | %s | %.2fx | %s | %s | %s |%n", d.system(), fmt(d.changesPerSecond(), 0), d.ratioToEpidemic(),
-                    fmt(d.startupMs(), 0), fmt(d.peakHeapMb(), 0), fmt(d.peakRssMb(), 0));
+        if (!r.drain().isEmpty()) {
+            out.printf("| drain of %,d changes | changes/s | vs Epidemic | start-up, ms | peak heap, MB | peak RSS, MB |%n", r.drain().get(0).changes());
+            out.println("|---|---|---|---|---|---|");
+            for (Results.DrainRow d : r.drain()) {
+                out.printf(Locale.ROOT, "| %s | %s | %.2fx | %s | %s | %s |%n", d.system(), fmt(d.changesPerSecond(), 0), d.ratioToEpidemic(),
+                        fmt(d.startupMs(), 0), fmt(d.peakHeapMb(), 0), fmt(d.peakRssMb(), 0));
+            }
+            out.println();
         }
-        out.println();
-        out.println("| latency, commit to handler | rate/s (achieved) | p50, ms | p99, ms | max, ms | p50 vs Epidemic | start-up, ms | peak heap, MB | peak RSS, MB |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
-        for (Results.LatencyRow l : r.latency()) {
-            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %.2fx | %s | %s | %s |%n", l.system(),
-                    l.rate() == 0 ? "one in flight (" + fmt(l.achievedRate(), 0) + " pings)" : l.rate() + " (" + fmt(l.achievedRate(), 0) + ")",
-                    fmt(l.p50Ms(), 2), fmt(l.p99Ms(), 2), fmt(l.maxMs(), 1), l.p50RatioToEpidemic(),
-                    fmt(l.startupMs(), 0), fmt(l.peakHeapMb(), 0), fmt(l.peakRssMb(), 0));
+        if (!r.latency().isEmpty()) {
+            out.println("| latency, commit to handler | rate/s (achieved) | p50, ms | p99, ms | max, ms | p50 vs Epidemic | start-up, ms | peak heap, MB | peak RSS, MB |");
+            out.println("|---|---|---|---|---|---|---|---|---|");
+            for (Results.LatencyRow l : r.latency()) {
+                out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %.2fx | %s | %s | %s |%n", l.system(),
+                        l.rate() == 0 ? "one in flight (" + fmt(l.achievedRate(), 0) + " pings)" : l.rate() + " (" + fmt(l.achievedRate(), 0) + ")",
+                        fmt(l.p50Ms(), 2), fmt(l.p99Ms(), 2), fmt(l.maxMs(), 1), l.p50RatioToEpidemic(),
+                        fmt(l.startupMs(), 0), fmt(l.peakHeapMb(), 0), fmt(l.peakRssMb(), 0));
+            }
         }
         out.println();
         r.notes().forEach(n -> out.println("- " + n));
