@@ -616,7 +616,8 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public String currentSnapshot(Connection c, Position from) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_current_snapshot()::text")) {
+        // Prepared, so that pgjdbc keeps it prepared on the server: the dispatcher asks before every read.
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_current_snapshot()::text"); ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getString(1);
         }
