@@ -159,6 +159,6 @@ record LogState(long highWater, List<Gap> gaps) {
 
     /** The lowest id in a gap, or {@code highWater + 1} when there is none. */
     long lowestGapId() {
-        return gaps.stream().mapToLong(Gap::from).min().orElse(highWater + 1);
+        return gaps.isEmpty() ? highWater + 1 : gaps.get(0).from; // gaps are kept in id order
     }
 }
