@@ -8,7 +8,10 @@ import java.time.Instant;
  * @param txLastId the highest id of the row's transaction within the window: changes are handed
  *                 over ordered by (txLastId, id), which keeps a transaction together and changes to one
  *                 row in the order they were made
+ * @param tableId  the registry's id of the table, which stays with it through renames (0 when unknown,
+ *                 as for a dead letter)
+ * @param table    the table's name (schema.table) when the change was read
  */
-public record LogRow(long id, long txid, long txLastId, String table, char op, String keyJson,
+public record LogRow(long id, long txid, long txLastId, int tableId, String table, char op, String keyJson,
                      String oldJson, String newJson, Instant at) {
 }

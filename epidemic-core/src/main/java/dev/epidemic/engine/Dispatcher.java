@@ -58,6 +58,7 @@ public final class Dispatcher {
     private final String consumer;
     private final boolean startAtPresent;
     private final Map<String, List<Registration>> byTable;
+    private Map<Integer, List<Registration>> byTableId = Map.of();
     private final List<Registration> everyTable;
     private final List<String> tables;
     private final Settings settings;
@@ -130,6 +131,7 @@ public final class Dispatcher {
                         dialect.prepareCommitter(committer);
                         dialect.listen(listener);
                         int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
+                        resolveHandlerTables(reader);
                         position = dialect.openConsumer(committer, consumer, startAtPresent);
                         handledAhead.clear();
                         log.info("Consumer {} started", consumer);
@@ -386,7 +388,7 @@ public final class Dispatcher {
         List<Change> changes = new ArrayList<>();
         for (int i = 0; i < limit; i++) {
             Change change = chunk.get(i).change();
-            if (applies(registration, change) && !handled.contains(change.id())) {
+            if (applies(registration, chunk.get(i)) && !handled.contains(change.id())) {
                 indexes.add(i);
                 changes.add(change);
             }
@@ -455,11 +457,30 @@ public final class Dispatcher {
         return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1); // jitter: spread retries of many consumers
     }
 
+    /**
+     * Handlers are found by the table's registry id, not by its name, so that a table renamed while the
+     * consumer runs keeps its handlers (its changes then carry the new name).
+     */
+    private void resolveHandlerTables(Connection reader) throws SQLException {
+        List<String> names = new ArrayList<>(byTable.keySet());
+        int[] ids = names.isEmpty() ? new int[0] : dialect.tableIds(reader, names);
+        Map<Integer, List<Registration>> resolved = new java.util.HashMap<>();
+        for (int i = 0; i < ids.length; i++) {
+            resolved.put(ids[i], byTable.get(names.get(i)));
+        }
+        byTableId = resolved;
+    }
+
+    private List<Registration> handlersOf(LogRow row) {
+        List<Registration> found = byTableId.get(row.tableId());
+        return found != null ? found : byTable.getOrDefault(row.table(), List.of());
+    }
+
     /** The handlers that want some change of the chunk, transactional ones last. */
     private List<Registration> registrationsFor(List<Entry> chunk) {
         Set<Registration> found = new java.util.LinkedHashSet<>();
         for (Entry entry : chunk) {
-            List<Registration> forTable = byTable.get(entry.change().table());
+            List<Registration> forTable = handlersOf(entry.row());
             if (forTable != null) {
                 found.addAll(forTable);
             }
@@ -471,9 +492,9 @@ public final class Dispatcher {
         return ordered;
     }
 
-    private boolean applies(Registration registration, Change change) {
-        boolean forTable = registration.table() == null || byTable.getOrDefault(change.table(), List.of()).contains(registration);
-        return forTable && registration.wants(change);
+    private boolean applies(Registration registration, Entry entry) {
+        boolean forTable = registration.table() == null || handlersOf(entry.row()).contains(registration);
+        return forTable && registration.wants(entry.change());
     }
 
     /** Hands dead letters whose replay was asked for to their handlers again. */

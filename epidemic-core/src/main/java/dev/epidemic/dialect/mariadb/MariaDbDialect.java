@@ -677,7 +677,7 @@ public final class MariaDbDialect implements Dialect {
     public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
-        String sql = "SELECT w.id, w.trx, w.tx_last_id, t.schema_name, t.table_name, w.op, w.`key`, w.old, w.new, w.at FROM ("
+        String sql = "SELECT w.id, w.trx, w.tx_last_id, t.schema_name, t.table_name, w.op, w.`key`, w.old, w.new, w.at, w.table_id FROM ("
                 + windowRows(LogState.parse(position.delivered()), end, tableIds) + ") w JOIN " + s
                 + ".watched_table t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -691,7 +691,7 @@ public final class MariaDbDialect implements Dialect {
                     if (!inWindow(end, rs.getLong(1))) {
                         continue;
                     }
-                    LogRow row = new LogRow(rs.getLong(1), Long.parseUnsignedLong(rs.getString(2)), rs.getLong(3),
+                    LogRow row = new LogRow(rs.getLong(1), Long.parseUnsignedLong(rs.getString(2)), rs.getLong(3), rs.getInt(11),
                             rs.getString(4) + "." + rs.getString(5), rs.getString(6).charAt(0), rs.getString(7), rs.getString(8),
                             rs.getString(9), instant(rs.getBigDecimal(10)));
                     if (!sink.accept(row)) {
@@ -799,7 +799,7 @@ public final class MariaDbDialect implements Dialect {
             ps.setBoolean(3, onlyReplayRequested);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    LogRow row = new LogRow(rs.getLong(4), Long.parseUnsignedLong(rs.getString(5)), rs.getLong(4), rs.getString(6),
+                    LogRow row = new LogRow(rs.getLong(4), Long.parseUnsignedLong(rs.getString(5)), rs.getLong(4), 0, rs.getString(6),
                             rs.getString(7).charAt(0), rs.getString(8), rs.getString(9), rs.getString(10), instant(rs.getBigDecimal(11)));
                     result.add(new dev.epidemic.dialect.StoredDeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3), row, rs.getString(12),
                             rs.getInt(13), instant(rs.getBigDecimal(14)), instant(rs.getBigDecimal(15)), rs.getBoolean(16)));

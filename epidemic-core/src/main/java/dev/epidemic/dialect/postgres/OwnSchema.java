@@ -44,7 +44,8 @@ final class OwnSchema {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OwnSchema.class);
 
     /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
-    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql");
+    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__follow_schema_changes.sql");
+    static final int CURRENT_VERSION = MIGRATIONS.size();
 
     private final String schema;
     private final String s; // the schema, quoted
@@ -59,7 +60,7 @@ final class OwnSchema {
     }
 
     void installInTransaction(Connection c) throws SQLException {
-        if (installedVersion(c) == MIGRATIONS.size()) {
+        if (installedVersion(c) == CURRENT_VERSION) {
             return;
         }
         try (PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(?))")) {
@@ -73,7 +74,7 @@ final class OwnSchema {
         int version = installedVersion(c);
         for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
             try (Statement st = c.createStatement()) {
-                st.execute(resource(MIGRATIONS.get(v - 1)).replace("${schema}", s));
+                st.execute(resource(MIGRATIONS.get(v - 1)).replace("${schema_literal}", quoteLiteral(schema)).replace("${schema}", s));
                 st.execute("INSERT INTO " + s + ".schema_version (version) VALUES (" + v + ")");
             }
             log.info("Installed Epidemic schema {} version {}", schema, v);

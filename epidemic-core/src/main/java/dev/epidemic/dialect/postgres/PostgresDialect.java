@@ -207,8 +207,12 @@ public final class PostgresDialect implements Dialect {
     @Override
     public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         String sql = windowSql(tableIds != null,
-                "SELECT o.id, o.txid::text, o.tx_last_id, t.schema_name || '.' || t.table_name, o.op, o.key::text, o.old::text, o.new::text, o.at"
+                "SELECT o.id, o.txid::text, o.tx_last_id, coalesce(n.nspname || '.' || cl.relname, t.schema_name || '.' || t.table_name),"
+                        + " o.op, o.key::text, o.old::text, o.new::text, o.at, o.table_id"
+                        // the table's name now, even after a rename that no event trigger followed
                         + " FROM ordered o JOIN " + s + ".watched_table t ON t.id = o.table_id"
+                        + " LEFT JOIN pg_catalog.pg_class cl ON cl.oid = t.relid AND t.active"
+                        + " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace"
                         + " WHERE (o.tx_last_id, o.id) > (?, ?) ORDER BY o.tx_last_id, o.id");
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false); // a cursor streams only inside a transaction
@@ -220,7 +224,7 @@ public final class PostgresDialect implements Dialect {
             ps.setFetchSize(fetchSize);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    LogRow row = new LogRow(rs.getLong(1), Long.parseLong(rs.getString(2)), rs.getLong(3), rs.getString(4),
+                    LogRow row = new LogRow(rs.getLong(1), Long.parseLong(rs.getString(2)), rs.getLong(3), rs.getInt(10), rs.getString(4),
                             rs.getString(5).charAt(0), rs.getString(6), rs.getString(7), rs.getString(8),
                             rs.getObject(9, OffsetDateTime.class).toInstant());
                     if (!sink.accept(row)) {
@@ -329,7 +333,7 @@ public final class PostgresDialect implements Dialect {
             ps.setBoolean(3, onlyReplayRequested);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    LogRow row = new LogRow(rs.getLong(4), rs.getLong(5), rs.getLong(4), rs.getString(6), rs.getString(7).charAt(0),
+                    LogRow row = new LogRow(rs.getLong(4), rs.getLong(5), rs.getLong(4), 0, rs.getString(6), rs.getString(7).charAt(0),
                             rs.getString(8), rs.getString(9), rs.getString(10), rs.getObject(11, OffsetDateTime.class).toInstant());
                     result.add(new StoredDeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3), row, rs.getString(12), rs.getInt(13),
                             rs.getObject(14, OffsetDateTime.class).toInstant(), rs.getObject(15, OffsetDateTime.class).toInstant(),
