@@ -462,11 +462,11 @@ public final class Dispatcher {
      * consumer runs keeps its handlers (its changes then carry the new name).
      */
     private void resolveHandlerTables(Connection reader) throws SQLException {
-        List<String> names = new ArrayList<>(byTable.keySet());
-        int[] ids = names.isEmpty() ? new int[0] : dialect.tableIds(reader, names);
         Map<Integer, List<Registration>> resolved = new java.util.HashMap<>();
-        for (int i = 0; i < ids.length; i++) {
-            resolved.put(ids[i], byTable.get(names.get(i)));
+        for (List<Registration> registrations : byTable.values()) {
+            // as the user named the table; the map's keys are the names the log used at install time
+            int id = dialect.tableIds(reader, List.of(registrations.get(0).table()))[0];
+            resolved.put(id, registrations);
         }
         byTableId = resolved;
     }

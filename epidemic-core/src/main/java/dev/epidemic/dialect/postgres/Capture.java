@@ -278,7 +278,7 @@ final class Capture {
 
     /** The registration as the table is now: its current name and its columns' current names. */
     private WatchedTable asWatched(Connection c, Registration r) throws SQLException {
-        TableInfo now = Catalog.resolveTable(c, String.valueOf(r.relid()));
+        TableInfo now = Catalog.tableByOid(c, r.relid());
         if (now == null) {
             return new WatchedTable(r.schemaName(), r.tableName(), r.keyNames(), r.columnNames());
         }
@@ -357,7 +357,7 @@ final class Capture {
     }
 
     private String problemLine(Connection c, Registration r) throws SQLException {
-        TableInfo now = Catalog.resolveTable(c, String.valueOf(r.relid()));
+        TableInfo now = Catalog.tableByOid(c, r.relid());
         if (now == null) {
             String table = displayName(r.schemaName(), r.tableName());
             return "watched table " + table + " no longer exists; remove it with: epidemic unwatch " + table;
@@ -436,10 +436,14 @@ final class Capture {
         List<String> result = new ArrayList<>();
         String sql = "SELECT tree.level, cl.relkind::text, cl.relname,"
                 + " ARRAY(SELECT tg.tgname::text FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = tree.relid AND tg.tgenabled <> 'D' AND NOT tg.tgisinternal)"
-                + " FROM " + s + ".capture_tree(?) tree JOIN pg_catalog.pg_class cl ON cl.oid = tree.relid"
+                // the same tree as capture_tree(), which a consumer role may not execute
+                + " FROM (SELECT ?::oid AS relid, 0 AS level UNION ALL"
+                + "       SELECT pt.relid, pt.level FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt WHERE pt.level > 0) tree"
+                + " JOIN pg_catalog.pg_class cl ON cl.oid = tree.relid"
                 + " WHERE cl.relkind IN ('r', 'p') ORDER BY tree.level, cl.relname";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, r.relid());
+            ps.setLong(2, r.relid());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int level = rs.getInt(1);

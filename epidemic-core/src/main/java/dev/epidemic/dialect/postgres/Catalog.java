@@ -60,6 +60,17 @@ final class Catalog {
         }
     }
 
+    /** The table with this oid, or null when it no longer exists. */
+    static TableInfo tableByOid(Connection c, long oid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence"
+                + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new TableInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4).charAt(0), rs.getString(5).charAt(0)) : null;
+            }
+        }
+    }
+
     /** The table's columns now, in attribute order. */
     static List<Column> columnsOf(Connection c, long oid) throws SQLException {
         return columns(c, "SELECT a.attname, a.attnum FROM pg_catalog.pg_attribute a"

@@ -1,0 +1,304 @@
+package dev.epidemic;
+
+import dev.epidemic.api.Change;
+import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.EpidemicAdmin;
+import dev.epidemic.api.Operation;
+import dev.epidemic.testing.Collector;
+import dev.epidemic.testing.Replica;
+import dev.epidemic.testing.Sql;
+import dev.epidemic.testing.Target;
+import dev.epidemic.testing.TestDatabase;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Capture lives through the application's migrations: no DDL on a watched table makes a writer's statement
+ * fail or is refused because of capture, and the stream, applied to a replica, ends equal to the table.
+ */
+class SchemaChangeCaptureTest {
+    Target db;
+    String url;
+    EpidemicAdmin admin;
+
+    @BeforeEach
+    void database() {
+        db = TestDatabase.get().create();
+        url = db.url();
+        admin = db.admin();
+    }
+
+    @Test
+    void writersRunningAcrossEveryKindOfDdlNeverFailAndTheReplicaEndsEqualToTheTable() throws Exception {
+        Sql.exec(url, "CREATE TABLE sc (id bigint PRIMARY KEY, v text, a int, c text)");
+        admin.watch("sc", List.of(), List.of());
+        Replica replica = new Replica();
+        try (Writers writers = new Writers(url, "sc", 3);
+             Epidemic epidemic = db.engine().consumer("replica").handle("sc", List.of(), replica).build().start()) {
+            writers.awaitSomeWork();
+            ddl(writers, "ALTER TABLE sc ADD COLUMN b text DEFAULT 'bee'");
+            ddl(writers, "UPDATE sc SET b = 'x' WHERE id % 5 = 0");
+            ddl(writers, "ALTER TABLE sc ALTER COLUMN a TYPE bigint"); // refused before: the UPDATE trigger's WHEN named it
+            ddl(writers, "ALTER TABLE sc RENAME COLUMN a TO aa");
+            ddl(writers, "UPDATE sc SET aa = coalesce(aa, 0) + 1 WHERE id % 3 = 0");
+            ddl(writers, "ALTER TABLE sc ALTER COLUMN c SET DEFAULT 'default'");
+            ddl(writers, "ALTER TABLE sc ALTER COLUMN c DROP DEFAULT");
+            ddl(writers, "ALTER TABLE sc ALTER COLUMN v SET NOT NULL");
+            ddl(writers, "ALTER TABLE sc ALTER COLUMN v DROP NOT NULL");
+            ddl(writers, "ALTER TABLE sc ADD CONSTRAINT v_is_short CHECK (length(v) < 10000)");
+            ddl(writers, "ALTER TABLE sc DROP CONSTRAINT v_is_short");
+            ddl(writers, "ALTER TABLE sc DROP COLUMN c"); // refused before (dependency), or CASCADE dropped capture
+            Sql.exec(url, "ALTER TABLE sc RENAME TO sc_renamed");
+            writers.table = "sc_renamed";
+            writers.awaitSomeWork();
+            Sql.exec(url, "CREATE SCHEMA moved", "ALTER TABLE sc_renamed SET SCHEMA moved");
+            writers.table = "moved.sc_renamed";
+            writers.awaitSomeWork();
+            // The primary key replaced by one on the same column: followed silently.
+            ddl(writers, "ALTER TABLE moved.sc_renamed DROP CONSTRAINT sc_pkey, ADD CONSTRAINT sc_pkey2 PRIMARY KEY (id)");
+            writers.awaitSomeWork();
+            writers.stop();
+            assertThat(writers.errors()).as("errors the writers saw").isEmpty();
+
+            // Every row that exists, and only those: nothing lost, nothing delivered that did not happen.
+            Map<String, Map<String, Object>> table = Replica.tableRows(url, "moved.sc_renamed", List.of("id"));
+            assertThat(table).hasSizeGreaterThan(10);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(replica.rows().keySet()).isEqualTo(table.keySet()));
+            // DDL is not a row change (ADD COLUMN ... DEFAULT fills rows without firing a trigger), so rows not
+            // written since still show their last change; once written, every row is what the table holds.
+            Sql.exec(url, "UPDATE moved.sc_renamed SET v = v || '.'");
+            Map<String, Map<String, Object>> rewritten = Replica.tableRows(url, "moved.sc_renamed", List.of("id"));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(replica.rows()).isEqualTo(rewritten));
+        }
+        assertThat(admin.list()).singleElement().satisfies(w -> {
+            assertThat(w.qualifiedName()).isEqualTo("moved.sc_renamed");
+            assertThat(w.columns()).containsExactly("id", "v", "aa", "b");
+        });
+        assertThat(admin.captureProblems()).isEmpty();
+    }
+
+    @Test
+    void anUpdateThatMovesRowsToAnotherPartitionIsCaptured() throws Exception {
+        Sql.exec(url, "CREATE TABLE parted (id bigint, k int, v text, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1)",
+                "CREATE TABLE parted_2 PARTITION OF parted FOR VALUES IN (2)");
+        admin.watch("parted", List.of(), List.of());
+        Collector collector = new Collector();
+        Replica replica = new Replica();
+        try (Epidemic epidemic = db.engine().consumer("replica").handle("parted", List.of(), replica)
+                .handle("parted", List.of("v"), collector).build().start()) {
+            Sql.exec(url, "INSERT INTO parted SELECT g, 1 + g % 2, 'v' || g FROM generate_series(1, 100) g",
+                    "UPDATE parted SET k = 3 - k WHERE id <= 10",                 // 10 rows change partition
+                    "UPDATE parted SET k = 3 - k, v = 'moved back' WHERE id <= 4", // and some back again, changed
+                    "UPDATE parted_1 SET v = 'named the partition' WHERE id % 10 = 0");
+            Map<String, Map<String, Object>> table = Replica.tableRows(url, "parted", List.of("id", "k"));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(replica.rows()).isEqualTo(table));
+        }
+        // A move changes the key (the partition key is part of it): the old row is deleted, the new one inserted.
+        List<Change> moves = collector.changes().stream().filter(c -> Integer.valueOf(1).equals(c.key().get("id"))).toList();
+        assertThat(moves).extracting(Change::operation)
+                .containsExactly(Operation.INSERT, Operation.DELETE, Operation.INSERT, Operation.DELETE, Operation.INSERT);
+        assertThat(moves.get(4).newValues()).containsEntry("v", "moved back").containsEntry("k", 2);
+        assertThat(moves).allSatisfy(c -> assertThat(c.table()).isEqualTo("public.parted"));
+    }
+
+    @Test
+    void writersMovingRowsBetweenPartitionsConcurrentlyLoseNothing() throws Exception {
+        Sql.exec(url, "CREATE TABLE sc (id bigint, k int NOT NULL DEFAULT 0, v text, a int, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE sc_0 PARTITION OF sc FOR VALUES IN (0)",
+                "CREATE TABLE sc_1 PARTITION OF sc FOR VALUES IN (1)");
+        admin.watch("sc", List.of(), List.of());
+        Replica replica = new Replica();
+        try (Writers writers = new Writers(url, "sc", 3);
+             Epidemic epidemic = db.engine().consumer("replica").handle("sc", List.of(), replica).build().start()) {
+            writers.awaitSomeWork();
+            for (int i = 0; i < 8; i++) {
+                ddl(writers, "UPDATE sc SET k = 1 - k WHERE id % 4 = " + (i % 4));
+            }
+            ddl(writers, "CREATE TABLE sc_2 PARTITION OF sc FOR VALUES IN (2)", "UPDATE sc SET k = 2 WHERE id % 7 = 0");
+            ddl(writers, "INSERT INTO sc_2 (id, k, v) VALUES (-1, 2, 'straight into a new partition')");
+            writers.stop();
+            assertThat(writers.errors()).isEmpty();
+            Map<String, Map<String, Object>> table = Replica.tableRows(url, "sc", List.of("id", "k"));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(replica.rows()).isEqualTo(table));
+        }
+        assertThat(admin.captureProblems()).isEmpty();
+    }
+
+    @Test
+    void anExplicitColumnListFollowsItsColumnsNotTheirNames() {
+        Sql.exec(url, "CREATE TABLE ex (id int PRIMARY KEY, a text, b text, secret text)");
+        admin.watch("ex", List.of("a", "b"), List.of());
+        Collector collector = new Collector();
+        // A handler for every captured column of the table (handle(table, List.of(), ...) would widen capture to all columns).
+        try (Epidemic epidemic = db.engine().consumer("c").handleEveryTable(List.of("ex"), collector).build().start()) {
+            Sql.exec(url, "INSERT INTO ex VALUES (1, 'a', 'b', 'pw')",
+                    "ALTER TABLE ex RENAME COLUMN a TO aa",
+                    "ALTER TABLE ex ADD COLUMN added text",
+                    "UPDATE ex SET aa = 'renamed', added = 'not watched' WHERE id = 1",
+                    "UPDATE ex SET added = 'still not watched', secret = 'pw2'",
+                    "ALTER TABLE ex DROP COLUMN b",
+                    "INSERT INTO ex VALUES (2, 'after the drop', 'pw3')");
+            await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 3);
+        }
+        List<Change> changes = collector.changes();
+        assertThat(changes).hasSize(3);
+        assertThat(changes.get(0).newValues()).isEqualTo(Map.of("a", "a", "b", "b"));
+        assertThat(changes.get(1).newValues()).isEqualTo(Map.of("aa", "renamed", "b", "b"));
+        assertThat(changes.get(2).newValues()).isEqualTo(Map.of("aa", "after the drop"));
+        assertThat(admin.list()).singleElement().satisfies(w -> assertThat(w.columns()).containsExactly("aa"));
+        assertThat(admin.captureProblems()).singleElement().asString()
+                .isEqualTo("capture of public.ex: watched column b was dropped and is no longer captured (the other columns are);"
+                        + " run: epidemic watch public.ex --columns aa");
+        admin.watch("public.ex", List.of("aa"), List.of());
+        assertThat(admin.captureProblems()).isEmpty();
+    }
+
+    @Test
+    void withoutTheEventTriggerARenameNeverFailsAWriterAndIsReportedUntilWatchIsRunAgain() {
+        Sql.exec(url, "CREATE TABLE r (id int PRIMARY KEY, a text, b text)");
+        admin.watch("r", List.of("id", "a"), List.of());
+        // As when watch was run by a role that may not create event triggers.
+        Sql.exec(url, "DROP EVENT TRIGGER epidemic_follow_schema_changes");
+        Sql.exec(url, "ALTER TABLE r RENAME COLUMN a TO aa", "INSERT INTO r VALUES (1, 'x', 'y')");
+        assertThat(admin.captureProblems()).singleElement().asString()
+                .isEqualTo("capture of public.r: watched column a was renamed to aa and capture has not followed (it reads as null);"
+                        + " run: epidemic watch public.r --columns id,aa");
+        admin.watch("public.r", List.of("id", "aa"), List.of());
+        assertThat(admin.captureProblems()).isEmpty();
+        Sql.exec(url, "UPDATE r SET aa = 'followed'");
+        assertThat(Sql.rows(url, "SELECT new::text FROM epidemic.change_log ORDER BY id"))
+                .containsExactly("{\"a\": null, \"id\": 1}", "{\"aa\": \"followed\", \"id\": 1}");
+    }
+
+    @Test
+    void aReplacedPrimaryKeyIsReportedAndCaptureGoesOnWithTheOldKey() {
+        Sql.exec(url, "CREATE TABLE pk (id int PRIMARY KEY, code text NOT NULL)");
+        admin.watch("pk", List.of(), List.of());
+        Sql.exec(url, "ALTER TABLE pk DROP CONSTRAINT pk_pkey", "INSERT INTO pk VALUES (1, 'one')");
+        assertThat(admin.captureProblems()).singleElement().asString().startsWith("capture of public.pk: it has no primary key any more;");
+        Sql.exec(url, "ALTER TABLE pk ADD PRIMARY KEY (code)", "INSERT INTO pk VALUES (2, 'two')");
+        assertThat(admin.captureProblems()).singleElement().asString()
+                .isEqualTo("capture of public.pk: its primary key is now (code) but its changes are keyed by (id); run: epidemic watch public.pk");
+        assertThat(Sql.rows(url, "SELECT key::text FROM epidemic.change_log ORDER BY id")).containsExactly("{\"id\": 1}", "{\"id\": 2}");
+        admin.watch("pk", List.of(), List.of());
+        assertThat(admin.captureProblems()).isEmpty();
+        Sql.exec(url, "INSERT INTO pk VALUES (3, 'three')");
+        assertThat(Sql.rows(url, "SELECT key::text FROM epidemic.change_log ORDER BY id")).last().isEqualTo("{\"code\": \"three\"}");
+    }
+
+    /** Runs DDL (or a statement under test) in its own transaction, then lets the writers go on across it. */
+    private void ddl(Writers writers, String... statements) throws InterruptedException {
+        Sql.exec(url, statements);
+        writers.awaitSomeWork();
+    }
+
+    /**
+     * Application writers: each thread INSERTs, UPDATEs and DELETEs rows of its own id range, some in
+     * multi-statement transactions, and records every error. A table renamed by the test is looked up
+     * again by its new name (the application's own statement named the old one; that is not capture's doing).
+     */
+    static final class Writers implements AutoCloseable {
+        private final String url;
+        private final List<Thread> threads = new ArrayList<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        private final java.util.concurrent.atomic.AtomicLong work = new java.util.concurrent.atomic.AtomicLong();
+        volatile String table;
+
+        Writers(String url, String table, int count) {
+            this.url = url;
+            this.table = table;
+            for (int i = 0; i < count; i++) {
+                long base = (i + 1) * 1_000_000L;
+                Thread thread = new Thread(() -> write(base), "writer-" + i);
+                threads.add(thread);
+                thread.start();
+            }
+        }
+
+        private void write(long base) {
+            List<Long> live = new ArrayList<>();
+            long next = base;
+            try (Connection c = DriverManager.getConnection(url)) {
+                while (running.get()) {
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    boolean inTransaction = random.nextInt(4) == 0;
+                    c.setAutoCommit(!inTransaction);
+                    List<Long> inserted = new ArrayList<>();
+                    List<Long> deleted = new ArrayList<>();
+                    try (Statement st = c.createStatement()) {
+                        for (int n = inTransaction ? 3 : 1; n > 0; n--) {
+                            int op = random.nextInt(10);
+                            if (op < 4 || live.size() < 5) {
+                                long id = next++;
+                                st.execute("INSERT INTO " + table + " (id, v) VALUES (" + id + ", 'v" + id + "')");
+                                inserted.add(id);
+                            } else if (op < 8) {
+                                long id = live.get(random.nextInt(live.size()));
+                                st.execute("UPDATE " + table + " SET v = v || '+' WHERE id BETWEEN " + id + " AND " + (id + 3));
+                            } else {
+                                long id = live.remove(random.nextInt(live.size()));
+                                st.execute("DELETE FROM " + table + " WHERE id = " + id);
+                                deleted.add(id);
+                            }
+                        }
+                        if (inTransaction) {
+                            c.commit();
+                        }
+                        live.addAll(inserted);
+                        work.incrementAndGet();
+                    } catch (SQLException e) {
+                        if (inTransaction) {
+                            c.rollback();
+                        }
+                        live.addAll(deleted);
+                        // 42P01: the table was renamed under this statement; 40001 and 40P01: rows moved or
+                        // locked by a concurrent writer, which the application retries with or without capture.
+                        if (!List.of("42P01", "40001", "40P01").contains(e.getSQLState())) {
+                            errors.add(e.getSQLState() + " " + e.getMessage());
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                errors.add(e.getSQLState() + " " + e.getMessage());
+            }
+        }
+
+        void awaitSomeWork() {
+            long target = work.get() + 30;
+            await().atMost(Duration.ofSeconds(30)).until(() -> work.get() >= target || !errors.isEmpty());
+        }
+
+        List<String> errors() {
+            return List.copyOf(errors);
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
+        }
+    }
+}
