@@ -436,7 +436,7 @@ final class Capture {
         List<String> result = new ArrayList<>();
         String sql = "SELECT tree.level, cl.relkind::text, cl.relname,"
                 + " ARRAY(SELECT tg.tgname::text FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = tree.relid AND tg.tgenabled <> 'D' AND NOT tg.tgisinternal)"
-                // the same tree as capture_tree(), which a consumer role may not execute
+                // the same tree as table_tree(), which a consumer role may not execute
                 + " FROM (SELECT ?::oid AS relid, 0 AS level UNION ALL"
                 + "       SELECT pt.relid, pt.level FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt WHERE pt.level > 0) tree"
                 + " JOIN pg_catalog.pg_class cl ON cl.oid = tree.relid"

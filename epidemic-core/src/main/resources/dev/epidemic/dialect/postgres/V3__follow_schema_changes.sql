@@ -32,7 +32,7 @@ $fn$;
 
 -- A watched table and, if it is partitioned, every partition below it (pg_partition_tree lists nothing
 -- for a table that is not partitioned).
-CREATE FUNCTION ${schema}.capture_tree(p_relid oid) RETURNS TABLE (relid oid, level integer)
+CREATE FUNCTION ${schema}.table_tree(p_relid oid) RETURNS TABLE (relid oid, level integer)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
     SELECT p_relid, 0
     UNION ALL
@@ -181,14 +181,14 @@ BEGIN
     -- Off every table that is no longer the watched table or one of its partitions (a detached partition).
     FOR tg IN SELECT t.tgname, t.tgrelid FROM pg_catalog.pg_trigger t
                WHERE t.tgfoid IN (to_regprocedure(fn || '()'), to_regprocedure(guard || '()'))
-                 AND t.tgrelid NOT IN (SELECT tree.relid FROM ${schema}.capture_tree(w.relid) tree) LOOP
+                 AND t.tgrelid NOT IN (SELECT tree.relid FROM ${schema}.table_tree(w.relid) tree) LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', tg.tgname, tg.tgrelid::regclass);
     END LOOP;
 
     -- Statement triggers fire only on the table a statement names, so the table and each partition get
     -- their own; all read transition tables, and none names a column.
     FOR part IN SELECT pt.relid::regclass::text AS name, pt.level, c.relkind
-                  FROM ${schema}.capture_tree(w.relid) pt JOIN pg_catalog.pg_class c ON c.oid = pt.relid
+                  FROM ${schema}.table_tree(w.relid) pt JOIN pg_catalog.pg_class c ON c.oid = pt.relid
                  WHERE c.relkind IN ('r', 'p') LOOP
         PERFORM ${schema}.drop_triggers(part.name);
         EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS epidemic_inserted FOR EACH STATEMENT EXECUTE FUNCTION %s()',
