@@ -202,6 +202,20 @@ class SchemaChangeCaptureTest {
         assertThat(Sql.rows(url, "SELECT key::text FROM epidemic.change_log ORDER BY id")).last().isEqualTo("{\"code\": \"three\"}");
     }
 
+    @Test
+    void columnsRenamedToHostileNamesAreFollowedAsData() {
+        Sql.exec(url, "CREATE TABLE h (id int PRIMARY KEY, a text, b text)", "CREATE TABLE victim (id int)");
+        admin.watch("h", List.of("a"), List.of());
+        String hostile = "a'); DROP TABLE victim; --";
+        Sql.exec(url, "ALTER TABLE h RENAME COLUMN a TO \"" + hostile + "\"",
+                "ALTER TABLE h RENAME COLUMN id TO \"$capture$ \"\"%I%s\"",
+                "INSERT INTO h VALUES (1, 'value', 'b')");
+        assertThat(Sql.rows(url, "SELECT key::text || ' ' || new::text FROM epidemic.change_log"))
+                .containsExactly("{\"$capture$ \\\"%I%s\": 1} {\"" + hostile + "\": \"value\"}");
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM pg_class WHERE relname = 'victim'")).isEqualTo(1);
+        assertThat(admin.captureProblems()).isEmpty();
+    }
+
     /** Runs DDL (or a statement under test) in its own transaction, then lets the writers go on across it. */
     private void ddl(Writers writers, String... statements) throws InterruptedException {
         Sql.exec(url, statements);

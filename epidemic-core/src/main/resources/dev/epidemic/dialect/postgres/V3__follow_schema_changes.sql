@@ -306,3 +306,23 @@ $fn$;
 
 -- Writers reach Epidemic's schema only through the capture functions' triggers; nobody else runs these.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ${schema} FROM PUBLIC;
+
+-- Tables watched before version 3 get the new capture now: their UPDATE triggers' WHEN clauses would
+-- otherwise go on refusing ALTER COLUMN TYPE and DROP COLUMN. A column list that was the whole table
+-- becomes "every column". A table this role cannot change keeps its old capture, which `list` reports.
+UPDATE ${schema}.watched_table w SET column_attnums = NULL
+ WHERE w.column_attnums = ARRAY(SELECT a.attnum FROM pg_catalog.pg_attribute a
+                                 WHERE a.attrelid = w.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
+DO $upgrade$
+DECLARE
+    w record;
+BEGIN
+    FOR w IN SELECT t.id FROM ${schema}.watched_table t JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE t.active LOOP
+        BEGIN
+            PERFORM ${schema}.install_capture(w.id);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE WARNING 'Epidemic: capture of table % keeps its old form: %', w.id, SQLERRM;
+        END;
+    END LOOP;
+END
+$upgrade$;
