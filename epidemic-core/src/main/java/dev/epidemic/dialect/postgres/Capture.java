@@ -282,6 +282,9 @@ final class Capture {
         if (now == null) {
             return new WatchedTable(r.schemaName(), r.tableName(), r.keyNames(), r.columnNames());
         }
+        if (r.captureVersion() < CAPTURE_VERSION) {
+            return new WatchedTable(now.schema(), now.name(), r.keyNames(), r.columnNames()); // registered by name only
+        }
         List<Column> live = Catalog.columnsOf(c, r.relid());
         List<String> columns = r.columnAttnums() == null ? names(live) : currentNames(live, r.columnAttnums());
         return new WatchedTable(now.schema(), now.name(), currentNames(live, r.keyAttnums()), columns);
@@ -368,6 +371,12 @@ final class Capture {
         }
         List<Column> live = Catalog.columnsOf(c, r.relid());
         String table = displayName(now.schema(), now.name());
+        if (r.captureVersion() < CAPTURE_VERSION) {
+            boolean everyColumn = r.columnNames().equals(names(live));
+            return "capture of " + table + " was installed by an older Epidemic: it does not follow schema changes, and ALTER COLUMN TYPE"
+                    + " or DROP COLUMN of a watched column is refused; upgrade every table with: epidemic watch " + table
+                    + (everyColumn ? "" : " --columns " + columnList(r.columnNames()));
+        }
         List<String> keyNow = currentNames(live, r.keyAttnums());
         String repair = "epidemic watch " + table
                 + (r.columnAttnums() == null ? "" : " --columns " + columnList(currentNames(live, r.columnAttnums())))
