@@ -102,7 +102,11 @@ DECLARE
     rows_insert text;
     rows_delete text;
     rows_update text;
+    row_key_changed text;
+    row_moved_in text;
+    row_update text;
     rows_truncate text;
+    row_changed text;   -- the WHEN clause of the row-level UPDATE trigger
     part record;
     tg record;
     tag text := '$capture$';
@@ -128,23 +132,40 @@ BEGIN
         || ' FROM (SELECT to_jsonb(r) AS j FROM epidemic_deleted r) x',
         p_id, ${schema}.pick_sql('x.j', keys), ${schema}.pick_sql('x.j', names));
     -- Old and new rows of an UPDATE are paired by their place in the transition tables, which PostgreSQL
-    -- fills in step (a row moved to another partition too). A row whose key changed is a DELETE of the old
-    -- key and an INSERT of the new one; all such DELETEs come first, so keys swapped by one statement apply
-    -- in any replica. A row whose captured columns did not change is not logged.
+    -- fills in step (a row moved to another partition too): unnest of the two arrays zips them in one pass,
+    -- with no join whose plan (cached for one size of statement) could go quadratic for another. A row
+    -- whose key changed is a DELETE of the old key and an INSERT of the new one; all such DELETEs come
+    -- first, so keys swapped by one statement apply in any replica. A row whose captured columns did not
+    -- change is not logged.
     rows_update := format('SELECT pg_current_xact_id(), %s, c.op, c.key, c.old, c.new, statement_timestamp() FROM ('
         || 'WITH p AS (SELECT %s AS ok, %s AS nk, %s AS ov, %s AS nv'
-        || ' FROM (SELECT to_jsonb(r) AS j, row_number() OVER () AS rn FROM epidemic_old r) o'
-        || ' JOIN (SELECT to_jsonb(r) AS j, row_number() OVER () AS rn FROM epidemic_new r) n ON n.rn = o.rn)'
+        || ' FROM unnest((SELECT array_agg(to_jsonb(r)) FROM epidemic_old r), (SELECT array_agg(to_jsonb(r)) FROM epidemic_new r)) AS z(o, n))'
         || ' SELECT ''D''::"char" AS op, p.ok AS key, p.ov AS old, NULL::jsonb AS new FROM p WHERE p.ok IS DISTINCT FROM p.nk'
         || ' UNION ALL SELECT ''I''::"char", p.nk, NULL::jsonb, p.nv FROM p WHERE p.ok IS DISTINCT FROM p.nk'
         || ' UNION ALL SELECT ''U''::"char", p.nk, p.ov, p.nv FROM p WHERE p.ok IS NOT DISTINCT FROM p.nk AND p.ov IS DISTINCT FROM p.nv) c',
-        p_id, ${schema}.pick_sql('o.j', keys), ${schema}.pick_sql('n.j', keys),
-        ${schema}.pick_sql('o.j', names), ${schema}.pick_sql('n.j', names));
+        p_id, ${schema}.pick_sql('z.o', keys), ${schema}.pick_sql('z.n', keys),
+        ${schema}.pick_sql('z.o', names), ${schema}.pick_sql('z.n', names));
+    -- The row-level UPDATE trigger of a table that is not partitioned: its WHEN clause (which names no
+    -- column, so no DDL depends on it) already skipped rows whose captured columns and key are unchanged.
+    row_key_changed := format('SELECT pg_current_xact_id(), %s, ''D''::"char", %s, %s, NULL::jsonb, statement_timestamp()',
+        p_id, ${schema}.pick_sql('o', keys), ${schema}.pick_sql('o', names));
+    row_moved_in := format('SELECT pg_current_xact_id(), %s, ''I''::"char", %s, NULL::jsonb, %s, statement_timestamp()',
+        p_id, ${schema}.pick_sql('n', keys), ${schema}.pick_sql('n', names));
+    row_update := format('SELECT pg_current_xact_id(), %s, ''U''::"char", %s, %s, %s, statement_timestamp()',
+        p_id, ${schema}.pick_sql('n', keys), ${schema}.pick_sql('o', names), ${schema}.pick_sql('n', names));
+    row_changed := CASE WHEN names IS NULL THEN 'OLD.* *<> NEW.*'  -- record image: any type, even without equality
+                        ELSE ${schema}.pick_sql('to_jsonb(OLD)', keys || names) || ' IS DISTINCT FROM '
+                             || ${schema}.pick_sql('to_jsonb(NEW)', keys || names) END;
     rows_truncate := format('SELECT pg_current_xact_id(), %s, ''T''::"char", NULL::jsonb, NULL::jsonb, NULL::jsonb, statement_timestamp()', p_id);
 
-    body := E'\nDECLARE\n  slot smallint;\n  wake boolean;\nBEGIN\n'
+    body := E'\nDECLARE\n  slot smallint;\n  wake boolean;\n  o jsonb;\n  n jsonb;\nBEGIN\n'
         || '  SELECT st.current_slot, EXISTS (SELECT 1 FROM ' || s || '.waiting) INTO slot, wake FROM ' || s || E'.log_state st;\n'
         || E'  IF TG_OP = ''INSERT'' THEN\n' || ${schema}.into_slots(rows_insert)
+        || E'  ELSIF TG_OP = ''UPDATE'' AND TG_LEVEL = ''ROW'' THEN\n'
+        || E'    o := to_jsonb(OLD);\n    n := to_jsonb(NEW);\n'
+        || '    IF ' || ${schema}.pick_sql('o', keys) || ' IS DISTINCT FROM ' || ${schema}.pick_sql('n', keys) || E' THEN\n'
+        || ${schema}.into_slots(row_key_changed) || ${schema}.into_slots(row_moved_in)
+        || E'    ELSE\n' || ${schema}.into_slots(row_update) || E'    END IF;\n'
         || E'  ELSIF TG_OP = ''UPDATE'' THEN\n' || ${schema}.into_slots(rows_update)
         || E'  ELSIF TG_OP = ''DELETE'' THEN\n' || ${schema}.into_slots(rows_delete)
         || E'  ELSE\n' || ${schema}.into_slots(rows_truncate)
@@ -193,8 +214,17 @@ BEGIN
         PERFORM ${schema}.drop_triggers(part.name);
         EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS epidemic_inserted FOR EACH STATEMENT EXECUTE FUNCTION %s()',
             ${schema_literal} || '_capture_insert', part.name, fn);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS epidemic_old NEW TABLE AS epidemic_new FOR EACH STATEMENT EXECUTE FUNCTION %s()',
-            ${schema_literal} || '_capture_update', part.name, fn);
+        IF kind = 'p' THEN
+            -- A row trigger does not fire for a row an UPDATE moves to another partition; the statement
+            -- trigger's transition tables hold it.
+            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS epidemic_old NEW TABLE AS epidemic_new FOR EACH STATEMENT EXECUTE FUNCTION %s()',
+                ${schema_literal} || '_capture_update', part.name, fn);
+        ELSE
+            -- Per row, filtered before any call: several times cheaper than the statement trigger for
+            -- the single-row UPDATEs of most applications, and an unchanged row costs almost nothing.
+            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %s()',
+                ${schema_literal} || '_capture_update', part.name, row_changed, fn);
+        END IF;
         EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS epidemic_deleted FOR EACH STATEMENT EXECUTE FUNCTION %s()',
             ${schema_literal} || '_capture_delete', part.name, fn);
         IF part.level = 0 THEN
