@@ -414,7 +414,7 @@ final class Capture {
                 if (now == null) {
                     notFollowed.add("watched column " + known + " was dropped and is no longer captured (the other columns are)");
                 } else if (!now.equals(known)) {
-                    notFollowed.add("watched column " + known + " was renamed to " + now + " and capture has not followed (it reads as null)");
+                    notFollowed.add("watched column " + known + " was renamed to " + now + " and capture has not followed (it reads as null, and its updates alone are not logged)");
                 }
             }
         }
