@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 
 /** The A/B race of DESIGN.md, and what an open transaction may not do to others; on every database. */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.epidemic.testing.TestDatabase#all")
+@MethodSource("dev.epidemic.testing.TestDatabase#allVersions")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SnapshotWindowTest {
     @Parameter
