@@ -24,7 +24,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #createDatabase()}.
  *
  * <p>Sources for {@code @ParameterizedClass}: put a class on every server it should run on with one
- * {@code @MethodSource}, and take the server as {@code @Parameter TestServer server} (see CaptureTest):
+ * {@code @MethodSource}, and take the server as {@code @Parameter TestServer server} (see CaptureTest; a
+ * class with static set-up does it in a {@code @BeforeParameterizedClassInvocation} method, see
+ * PostgresValuesTest). For example, a class on every version of both databases:
+ * <pre>{@code
+ * @ParameterizedClass(name = "{0}")
+ * @MethodSource("dev.epidemic.testing.TestDatabase#allVersions")
+ * class SchemaChangeCaptureTest {
+ *     @Parameter
+ *     TestServer server;
+ * }</pre>
  * <ul>
  *   <li>{@code "dev.epidemic.testing.TestDatabase#all"}: each kind of database once, PostgreSQL 15 and
  *       MariaDB; for behaviour that does not depend on the server's version.</li>
