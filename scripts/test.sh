@@ -2,8 +2,9 @@
 # Runs the whole test suite: brings up what the tests need, then `mvn verify`.
 #
 # PostgreSQL: the local server at 127.0.0.1:5432 is used when it answers; a stopped local cluster is
-# started; with no server installed at all, the tests start an embedded PostgreSQL themselves
-# (io.zonky.test:embedded-postgres), so this passes on a bare machine too.
+# started; with no server installed at all, the tests start an embedded PostgreSQL themselves: epidemic-core's
+# a 15 from io.zonky binaries that its build unpacks (as it does 14, 17 and 18, which its capture suites always
+# run on), the other modules' io.zonky's EmbeddedPostgres (which initdb refuses to run as root).
 # MariaDB: the server at 127.0.0.1:3306 (root, no password) is used; it is started when down and installed
 # when missing; a MariaDB that cannot be brought up fails the run.
 set -euo pipefail

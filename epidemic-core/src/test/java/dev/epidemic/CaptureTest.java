@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 
 /** What is captured, and how; on every database (values that differ per database: PostgresValuesTest, MariaDbValuesTest). */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.epidemic.testing.TestDatabase#all")
+@MethodSource("dev.epidemic.testing.TestDatabase#allVersions")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CaptureTest {
     @Parameter

@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * MariaDB's KILL CONNECTION is exercised by its chaos run).
  */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.epidemic.testing.TestDatabase#all")
+@MethodSource("dev.epidemic.testing.TestDatabase#allVersions")
 class ConcurrencyTest {
     @Parameter
     TestServer server;

@@ -6,9 +6,12 @@ import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.Sql;
-import dev.epidemic.testing.TestDatabase;
-import org.junit.jupiter.api.BeforeAll;
+import dev.epidemic.testing.TestServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -17,15 +20,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** Names are data, never SQL: odd identifiers work, hostile ones are refused, failures change nothing. */
+/** Names are data, never SQL: odd identifiers work, hostile ones are refused, failures change nothing; on every PostgreSQL version. */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.epidemic.testing.TestDatabase#postgresVersions")
 class IdentifierTest {
     static final String TABLE = "\"My Schema\".\"Mixed Case \"\"Quoted\"\" Ünï\"";
+    @Parameter
+    TestServer server;
     static String url;
     static EpidemicAdmin admin;
 
-    @BeforeAll
-    static void setUp() {
-        url = TestDatabase.get().createDatabase();
+    @BeforeParameterizedClassInvocation
+    static void setUp(TestServer server) {
+        url = server.create().url();
         admin = EpidemicAdmin.create(url, null, null, "epidemic");
         Sql.exec(url, "CREATE SCHEMA \"My Schema\"",
                 "CREATE TABLE " + TABLE + " (\"Order\" int PRIMARY KEY, \"select\" text, \"Space Col\" int, \"we\"\"ird\" text, ünï text, other text)",
@@ -65,7 +72,7 @@ class IdentifierTest {
 
     @Test
     void aFailedWatchLeavesTheCatalogExactlyAsItWas() {
-        String fresh = TestDatabase.get().createDatabase();
+        String fresh = server.create().url();
         Sql.exec(fresh, "CREATE TABLE t (id int PRIMARY KEY, a text)", "CREATE TABLE keyless (v text)", "CREATE VIEW v AS SELECT * FROM t");
         EpidemicAdmin freshAdmin = EpidemicAdmin.create(fresh, null, null, "epidemic");
         List<String> before = Sql.catalogFingerprint(fresh);

@@ -6,9 +6,12 @@ import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.Operation;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.Sql;
-import dev.epidemic.testing.TestDatabase;
-import org.junit.jupiter.api.BeforeAll;
+import dev.epidemic.testing.TestServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -17,14 +20,18 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** PostgreSQL only: values as to_jsonb renders them, and TRUNCATE, which only PostgreSQL can capture. */
+/** PostgreSQL only, every version: values as to_jsonb renders them, and TRUNCATE, which only PostgreSQL can capture. */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.epidemic.testing.TestDatabase#postgresVersions")
 class PostgresValuesTest {
+    @Parameter
+    TestServer server;
     static String url;
     static EpidemicAdmin admin;
 
-    @BeforeAll
-    static void database() {
-        url = TestDatabase.get().createDatabase();
+    @BeforeParameterizedClassInvocation
+    static void database(TestServer server) {
+        url = server.create().url();
         admin = EpidemicAdmin.create(url, null, null, "epidemic");
     }
 

@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 
 /** The A/B race of DESIGN.md, and what an open transaction may not do to others; on every database. */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.epidemic.testing.TestDatabase#all")
+@MethodSource("dev.epidemic.testing.TestDatabase#allVersions")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SnapshotWindowTest {
     @Parameter
@@ -103,23 +103,27 @@ class SnapshotWindowTest {
         try (Epidemic epidemic = db.engine().consumer("long-open").startAtPresent(true)
                 .handle("t", List.of(), collector).build().start();
              Connection open = DriverManager.getConnection(url)) {
+            // Given a consumer that has delivered once (its start, which checks every watched table's
+            // capture, is not what is timed here),
+            Sql.exec(url, "INSERT INTO t VALUES (199, 'before')");
+            await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 1);
             open.setAutoCommit(false);
             try (Statement st = open.createStatement()) {
                 st.execute("INSERT INTO t VALUES (100, 'held open for 10 s')");
             }
             long heldUntil = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            int expected = 0;
+            int quick = 0;
             for (int i = 0; System.nanoTime() < heldUntil; i++) {
                 Sql.exec(url, "INSERT INTO t VALUES (" + (200 + i) + ", 'quick')");
-                expected++;
-                int want = expected;
+                quick++;
+                int want = 1 + quick;
                 // Each quick transaction arrives within a second although an older one is still open.
                 await().atMost(Duration.ofSeconds(1)).until(() -> collector.size() >= want);
                 Thread.sleep(500);
             }
-            assertThat(expected).isGreaterThanOrEqualTo(10);
+            assertThat(quick).isGreaterThanOrEqualTo(10);
             open.commit();
-            int all = expected + 1;
+            int all = 1 + quick + 1;
             await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= all);
         }
         assertThat(ids(collector)).last().isEqualTo(100);

@@ -26,9 +26,9 @@ record Database(String url, String user, String password, String schema) {
         return EpidemicAdmin.create(url, user, password, schema);
     }
 
-    /** A builder for an engine on this database; {@code onConnect} runs whenever the engine has connected. */
-    Epidemic.Builder engine(Runnable onConnect) {
-        return Epidemic.builder(new NoticingDataSource(Databases.fromUrl(url, user, password), onConnect)).schema(schema);
+    /** A builder for an engine on this database. */
+    Epidemic.Builder engine() {
+        return Epidemic.builder(Databases.fromUrl(url, user, password)).schema(schema);
     }
 
     /**

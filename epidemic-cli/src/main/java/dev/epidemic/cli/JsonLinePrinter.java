@@ -15,18 +15,16 @@ final class JsonLinePrinter implements ChangeHandler.EveryChange {
     private final PrintWriter out;
     private final long max;
     private final Stopper stopper;
-    private final IdleClock idleClock;
     private long printed;
     private volatile Long failedChange;
 
     /**
      * @param max stop after this many lines; 0 for no limit
      */
-    JsonLinePrinter(PrintWriter out, long max, Stopper stopper, IdleClock idleClock) {
+    JsonLinePrinter(PrintWriter out, long max, Stopper stopper) {
         this.out = out;
         this.max = max;
         this.stopper = stopper;
-        this.idleClock = idleClock;
     }
 
     @Override
@@ -37,7 +35,6 @@ final class JsonLinePrinter implements ChangeHandler.EveryChange {
             stopper.requestStop();
             throw new EpidemicException("cannot write change " + change.id() + " to standard output");
         }
-        idleClock.touch();
         if (++printed == max) {
             stopper.requestStop();
         }

@@ -47,7 +47,10 @@ final class TailCommand implements Callable<Integer> {
     @Option(names = "--max", paramLabel = "N", description = "Exit after printing N changes.")
     Long max;
 
-    @Option(names = "--idle-exit", paramLabel = "SECONDS", description = "Exit after SECONDS with no new change printed.")
+    @Option(names = "--idle-exit", paramLabel = "SECONDS",
+            description = {"Exit 0 once the consumer has been caught up for SECONDS: every change committed so far printed,"
+                    + " and nothing new for that long. Reading and printing a backlog, however large, is not idle; nor is"
+                    + " standing by for another tail of the same consumer, or reconnecting."})
     Double idleExitSeconds;
 
     @Option(names = "--batch-size", paramLabel = "N", description = "Changes read, and positions stored, per batch (default 1000).")
@@ -66,16 +69,15 @@ final class TailCommand implements Callable<Integer> {
         database.checkReachable();
 
         Stopper stopper = new Stopper();
-        IdleClock idleClock = new IdleClock();
-        JsonLinePrinter printer = new JsonLinePrinter(spec.commandLine().getOut(), max == null ? 0 : max, stopper, idleClock);
-        Epidemic.Builder builder = database.engine(idleClock::touch).consumer(consumer).startAtPresent(startAtPresent).handleEveryTable(tables, ChangeHandler.forEveryChange(printer));
+        JsonLinePrinter printer = new JsonLinePrinter(spec.commandLine().getOut(), max == null ? 0 : max, stopper);
+        Epidemic.Builder builder = database.engine().consumer(consumer).startAtPresent(startAtPresent).handleEveryTable(tables, ChangeHandler.forEveryChange(printer));
         if (batchSize != null) {
             builder.batchSize(batchSize);
         }
         Epidemic engine = builder.build();
         stopper.attach(engine);
 
-        ScheduledExecutorService idleWatch = idleExitSeconds == null ? null : watchIdleness(idleClock, stopper);
+        ScheduledExecutorService idleWatch = idleExitSeconds == null ? null : watchIdleness(engine, stopper);
         try (StopOnSignal signals = StopOnSignal.install(stopper::requestStop)) {
             engine.run();
         } finally {
@@ -98,8 +100,8 @@ final class TailCommand implements Callable<Integer> {
         };
     }
 
-    /** Checks a few times a second whether nothing came for --idle-exit seconds, and if so stops. */
-    private ScheduledExecutorService watchIdleness(IdleClock idleClock, Stopper stopper) {
+    /** Checks a few times a second whether the consumer has been caught up for --idle-exit seconds, and if so stops. */
+    private ScheduledExecutorService watchIdleness(Epidemic engine, Stopper stopper) {
         long idleNanos = (long) (idleExitSeconds * 1e9);
         long periodMillis = Math.max(10, Math.min(100, idleNanos / 4_000_000));
         ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -108,7 +110,7 @@ final class TailCommand implements Callable<Integer> {
             return thread;
         });
         watch.scheduleWithFixedDelay(() -> {
-            if (idleClock.idleNanos() >= idleNanos) {
+            if (engine.caughtUpFor().toNanos() >= idleNanos) {
                 stopper.requestStop();
             }
         }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);

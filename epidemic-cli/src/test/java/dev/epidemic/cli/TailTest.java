@@ -94,6 +94,38 @@ class TailTest {
     }
 
     @Test
+    void idleExitWaitsUntilABacklogIsPrintedHoweverLongItsFirstReadTakes() {
+        // Given one transaction that inserts, updates and deletes 3,000 rows of 30 columns: 9,000 wide
+        // changes, whose first read alone takes longer than the idle time (several seconds here)
+        int rows = 3000;
+        StringBuilder columns = new StringBuilder("id int PRIMARY KEY");
+        StringBuilder values = new StringBuilder("g");
+        for (int i = 1; i < 30; i++) {
+            columns.append(", c").append(i).append(" text");
+            values.append(", 'value ").append(i).append(" of row ' || g");
+        }
+        Sql.exec(url, "CREATE TABLE wide (" + columns + ")");
+        assertThat(Cli.run("--url", url, "watch", "wide").exitCode()).isZero();
+        Sql.exec(url, "DO $$ BEGIN"
+                + " INSERT INTO wide SELECT " + values + " FROM generate_series(1, " + rows + ") g;"
+                + " UPDATE wide SET c1 = c1 || ' updated';"
+                + " DELETE FROM wide;"
+                + " END $$");
+
+        // When a new consumer tails it with an idle time much shorter than that read
+        CliProcess tail = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "backlog", "--table", "wide", "--idle-exit", "0.5");
+
+        // Then it exits 0 only once it has printed every change: reading a backlog is not being idle
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        List<JsonNode> changes = parse(tail.lines());
+        assertThat(changes).hasSize(3 * rows);
+        assertThat(changes).extracting(change -> change.get("txid").asLong()).containsOnly(changes.get(0).get("txid").asLong());
+        assertThat(changes.subList(0, rows)).extracting(change -> change.get("op").asText()).containsOnly("INSERT");
+        assertThat(changes.subList(rows, 2 * rows)).extracting(change -> change.get("op").asText()).containsOnly("UPDATE");
+        assertThat(changes.subList(2 * rows, 3 * rows)).extracting(change -> change.get("op").asText()).containsOnly("DELETE");
+    }
+
+    @Test
     void fromNowSkipsWhatCameBeforeANewConsumer() {
         Sql.exec(url, "INSERT INTO mail_users VALUES (1, 'old', 0)");
         CliProcess tail = CliProcess.start("--url", url, "tail", "--consumer", "newcomer", "--from", "now", "--max", "1");

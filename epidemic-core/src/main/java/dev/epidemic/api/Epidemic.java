@@ -101,6 +101,17 @@ public final class Epidemic implements Runnable, AutoCloseable {
     }
 
     /**
+     * How long this consumer has been caught up: nothing committed was pending for it at its last read of
+     * the log, nor at any read since then, and no read is under way. {@link Duration#ZERO} while it
+     * reads or hands over changes (however long a large transaction takes), retries a failed handler,
+     * stands by for another dispatcher, reconnects, or before its first read. What "nothing new for a
+     * while" means for a consumer that must exit when it has drained the log ({@code tail --idle-exit}).
+     */
+    public Duration caughtUpFor() {
+        return dispatcher.caughtUpFor();
+    }
+
+    /**
      * Stops after the change in hand and stores the position. Called from any other thread it waits (up
      * to 30 s) for the dispatcher to finish; called from a handler it returns at once, and the dispatcher
      * stops as soon as that handler returns.

@@ -52,6 +52,7 @@ public final class Dispatcher {
     private static final Duration STORE_IDLE_POSITION_EVERY = Duration.ofSeconds(1);
     private static final Duration CHECK_REPLAYS_EVERY = Duration.ofSeconds(1);
     private static final Duration CHECK_CAPTURE_EVERY = Duration.ofMinutes(1);
+    private static final long NOT_CAUGHT_UP = Long.MIN_VALUE;
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -70,6 +71,15 @@ public final class Dispatcher {
     private final Map<AttemptKey, Attempts> attempts = new HashMap<>();
 
     private volatile boolean stopping;
+    /**
+     * When (System.nanoTime) a read of the present found nothing for this consumer, with none finding
+     * anything since; NOT_CAUGHT_UP until then, and from the moment a read finds something, fails, or
+     * the connection is lost. {@code reading} is true while a read is under way: it may find something.
+     */
+    private volatile long caughtUpSince = NOT_CAUGHT_UP;
+    private volatile boolean reading;
+    /** Whether the read under way has found a change; the dispatcher's thread only. */
+    private boolean foundAny;
     private Position position;
     private long lastStoreNanos;
     private long lastReplayCheckNanos;
@@ -122,6 +132,7 @@ public final class Dispatcher {
         Backoff reconnect = new Backoff(settings.reconnectMin(), settings.reconnectMax());
         try {
             while (!stopping) {
+                caughtUpSince = NOT_CAUGHT_UP; // (re)connecting, or standing by: whatever is pending is unknown
                 try (Connection committer = dataSource.getConnection()) {
                     if (!lead(committer)) {
                         break;
@@ -140,6 +151,7 @@ public final class Dispatcher {
                         follow(reader, committer, listener, tableIds);
                     }
                 } catch (SQLException e) {
+                    caughtUpSince = NOT_CAUGHT_UP;
                     if (stopping) {
                         break;
                     }
@@ -237,7 +249,39 @@ public final class Dispatcher {
     private record Pass(int delivered, long retryAfterMillis) {
     }
 
+    /**
+     * How long this consumer has been caught up: every read since then found nothing for it (up to the
+     * present: not a window left pinned by a failure), and none is under way. Zero otherwise.
+     */
+    public Duration caughtUpFor() {
+        long since = caughtUpSince;
+        if (since == NOT_CAUGHT_UP || reading) {
+            return Duration.ZERO;
+        }
+        return Duration.ofNanos(Math.max(0, System.nanoTime() - since));
+    }
+
     private Pass readOnce(Connection reader, Connection committer, int[] tableIds) throws SQLException {
+        reading = true;
+        try {
+            long started = System.nanoTime();
+            boolean present = position.window() == null; // else a pinned window: re-read after a failure or a stop
+            foundAny = false;
+            Pass pass = readWindow(reader, committer, tableIds);
+            if (present && !foundAny) {
+                if (caughtUpSince == NOT_CAUGHT_UP) {
+                    caughtUpSince = started; // nothing was pending at the snapshot this read took
+                }
+            } else {
+                caughtUpSince = NOT_CAUGHT_UP;
+            }
+            return pass;
+        } finally {
+            reading = false;
+        }
+    }
+
+    private Pass readWindow(Connection reader, Connection committer, int[] tableIds) throws SQLException {
         String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
         if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, -1);
@@ -248,6 +292,10 @@ public final class Dispatcher {
         SQLException[] storeFailure = {null};
         boolean[] cutShort = {false}; // stopped before the window's end: it is not complete
         dialect.readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
+            if (!foundAny) {
+                foundAny = true;
+                caughtUpSince = NOT_CAUGHT_UP; // now, not when the window is done: delivering it may take long
+            }
             if (stopping) {
                 cutShort[0] = true;
                 return false;
@@ -501,6 +549,7 @@ public final class Dispatcher {
     private void replayDeadLetters(Connection committer) throws SQLException {
         lastReplayCheckNanos = System.nanoTime();
         for (StoredDeadLetter letter : dialect.deadLetters(committer, consumer, true)) {
+            caughtUpSince = NOT_CAUGHT_UP; // a replay is a delivery
             Change change = ChangeCodec.decode(letter.row());
             List<Registration> targets = replayTargets(letter);
             boolean transactional = targets.stream().anyMatch(Registration::transactional);
