@@ -8,9 +8,12 @@ import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.Replica;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.Target;
-import dev.epidemic.testing.TestDatabase;
+import dev.epidemic.testing.TestServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -31,14 +34,18 @@ import static org.awaitility.Awaitility.await;
  * Capture lives through the application's migrations: no DDL on a watched table makes a writer's statement
  * fail or is refused because of capture, and the stream, applied to a replica, ends equal to the table.
  */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.epidemic.testing.TestDatabase#postgresVersions")
 class SchemaChangeCaptureTest {
+    @Parameter
+    TestServer server;
     Target db;
     String url;
     EpidemicAdmin admin;
 
     @BeforeEach
     void database() {
-        db = TestDatabase.get().create();
+        db = server.create();
         url = db.url();
         admin = db.admin();
     }
