@@ -142,7 +142,10 @@ public final class Epidemic implements Runnable, AutoCloseable {
             return this;
         }
 
-        /** The schema Epidemic keeps its log in (default {@code epidemic}). */
+        /**
+         * The schema Epidemic keeps its log in (default {@code epidemic}); on MariaDB, where a schema is a
+         * database, the prefix of its tables in the application's database ({@code epidemic_change_log}, ...).
+         */
         public Builder schema(String schema) {
             this.schema = schema;
             return this;

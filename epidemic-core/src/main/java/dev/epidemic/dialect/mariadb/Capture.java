@@ -32,19 +32,19 @@ final class Capture {
         }
     }
 
-    private final String logSchema;
+    private final OwnTables own;
 
-    Capture(String logSchema) {
-        this.logSchema = logSchema;
+    Capture(OwnTables own) {
+        this.own = own;
     }
 
     /**
-     * A trigger's name: unique per database in MariaDB (not per table), so it names the log, the purpose
-     * and the table. Names are at most 64 characters: a longer one keeps its start and ends in a hash of
+     * A trigger's name: unique per database in MariaDB (not per table), so it names the schema, the
+     * purpose and the table. Names are at most 64 characters: a longer one keeps its start and ends in a hash of
      * the whole, which keeps it distinct.
      */
     String triggerName(Table table, String purpose) {
-        String full = logSchema + "_" + purpose + "_" + table.name();
+        String full = own.schema() + "_" + purpose + "_" + table.name();
         if (full.codePointCount(0, full.length()) <= 64) {
             return full;
         }
@@ -56,13 +56,13 @@ final class Capture {
         }
     }
 
-    private String quotedTriggerName(Table table, String purpose) {
+    String quotedTriggerName(Table table, String purpose) {
         return quote(table.schema()) + "." + quote(triggerName(table, purpose));
     }
 
     /** The three CREATE OR REPLACE TRIGGER statements (each replaces its trigger atomically). */
     List<String> createTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched) {
-        String log = quote(logSchema) + ".change_log";
+        String log = own.changeLog();
         String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at) VALUES (" + tableId + ", ";
         String at = "UNIX_TIMESTAMP(SYSDATE(6))"; // the moment the change was logged: ids are taken in this order
         Set<String> compared = new LinkedHashSet<>(keys);

@@ -37,8 +37,9 @@ import static dev.epidemic.dialect.mariadb.Names.literal;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
- * MariaDB 10.6+: capture by generated AFTER triggers into a log in Epidemic's own database; reading by
- * polling, with the gaps in the log's ids tracked until they fill or can never fill (see {@link LogState}).
+ * MariaDB 10.6+: capture by generated AFTER triggers into a log kept in the application's own database
+ * (see {@link OwnTables}); reading by polling, with the gaps in the log's ids tracked until they fill or
+ * can never fill (see {@link LogState}).
  *
  * <p>The log is a system-versioned table with transaction-precise row starts: InnoDB itself stamps each
  * logged change with its writer's transaction id, which keeps a transaction's changes together. TRUNCATE
@@ -50,18 +51,25 @@ public final class MariaDbDialect implements Dialect {
     private static final int VERSION = 1;
     private static final long PROBE_EVERY_NANOS = Duration.ofMillis(200).toNanos();
     private static final int PRUNE_CHUNK = 10_000;
+    private static final int ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
+    private static final int ER_TRG_DOES_NOT_EXIST = 1360;
+    /** Binary collation: consumer and handler names are compared exactly, as on PostgreSQL. */
+    private static final String TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
-    private final String schema;
-    private final String s; // the schema, quoted
+    private final OwnTables own;
     private final Capture capture;
     private final TransactionProbe probe;
     private long lastProbeNanos = System.nanoTime() - PROBE_EVERY_NANOS;
 
-    public MariaDbDialect(String schema) {
-        this.schema = schema;
-        this.s = quote(schema);
-        this.capture = new Capture(schema);
-        this.probe = new TransactionProbe(s);
+    /**
+     * @param database the application's database, the one the JDBC URL names: its tables are the ones
+     *                 captured, and Epidemic's own tables are kept in it
+     * @param schema   the prefix of Epidemic's table names ({@code epidemic} makes {@code epidemic_change_log})
+     */
+    public MariaDbDialect(String database, String schema) {
+        this.own = new OwnTables(database, schema);
+        this.capture = new Capture(own);
+        this.probe = new TransactionProbe(own);
     }
 
     // ---------------------------------------------------------------- install
@@ -77,35 +85,35 @@ public final class MariaDbDialect implements Dialect {
                 return null;
             }
             // MariaDB commits DDL at once: each statement is written to be re-runnable after a failure.
-            execute(c, "CREATE DATABASE IF NOT EXISTS " + s + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".watched_table (id INT AUTO_INCREMENT PRIMARY KEY,"
+            // The tables set their character set, whatever the application's database defaults to.
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.watchedTable() + " (id INT AUTO_INCREMENT PRIMARY KEY,"
                     + " schema_name VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL, key_columns LONGTEXT NOT NULL,"
                     + " columns LONGTEXT NOT NULL, active BOOLEAN NOT NULL DEFAULT TRUE,"
-                    + " installed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), UNIQUE KEY (schema_name, table_name)) ENGINE=InnoDB");
+                    + " installed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), UNIQUE KEY (schema_name, table_name)) " + TABLE_OPTIONS);
             // trx: the writer's InnoDB transaction id, stamped by the server (transaction-precise versioning).
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".change_log (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.changeLog() + " (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
                     + " table_id INT NOT NULL, op CHAR(1) NOT NULL, `key` LONGTEXT, old LONGTEXT, new LONGTEXT, at DECIMAL(17,6) NOT NULL,"
                     + " trx BIGINT UNSIGNED GENERATED ALWAYS AS ROW START INVISIBLE,"
                     + " trx_end BIGINT UNSIGNED GENERATED ALWAYS AS ROW END INVISIBLE,"
-                    + " PERIOD FOR SYSTEM_TIME(trx, trx_end)) ENGINE=InnoDB WITH SYSTEM VERSIONING");
+                    + " PERIOD FOR SYSTEM_TIME(trx, trx_end)) " + TABLE_OPTIONS + " WITH SYSTEM VERSIONING");
             // resolved_below: every id up to it has committed or can never commit (prune keeps it).
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".log_state (singleton TINYINT PRIMARY KEY, resolved_below BIGINT NOT NULL) ENGINE=InnoDB");
-            execute(c, "INSERT IGNORE INTO " + s + ".log_state VALUES (1, 0)");
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".consumer (name VARCHAR(255) PRIMARY KEY, delivered LONGTEXT NOT NULL,"
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.logState() + " (singleton TINYINT PRIMARY KEY, resolved_below BIGINT NOT NULL) " + TABLE_OPTIONS);
+            execute(c, "INSERT IGNORE INTO " + own.logState() + " VALUES (1, 0)");
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.consumer() + " (name VARCHAR(255) PRIMARY KEY, delivered LONGTEXT NOT NULL,"
                     + " window_state LONGTEXT, after_tx_last_id BIGINT, after_id BIGINT,"
                     + " created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-                    + " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB");
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".probe (conn BIGINT UNSIGNED PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB");
+                    + " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) " + TABLE_OPTIONS);
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.probe() + " (conn BIGINT UNSIGNED PRIMARY KEY, n BIGINT NOT NULL) " + TABLE_OPTIONS);
             // Changes a handler kept failing on, with the change itself (its log row may be pruned meanwhile).
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".dead_letter (id BIGINT AUTO_INCREMENT PRIMARY KEY, consumer VARCHAR(255) NOT NULL,"
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.deadLetter() + " (id BIGINT AUTO_INCREMENT PRIMARY KEY, consumer VARCHAR(255) NOT NULL,"
                     + " handler VARCHAR(255) NOT NULL, change_id BIGINT NOT NULL, txid BIGINT UNSIGNED NOT NULL, table_name VARCHAR(130) NOT NULL,"
                     + " op CHAR(1) NOT NULL, `key` LONGTEXT, old LONGTEXT, new LONGTEXT, at DECIMAL(17,6) NOT NULL, error LONGTEXT NOT NULL,"
                     + " attempts INT NOT NULL, first_failure DECIMAL(17,6) NOT NULL, last_failure DECIMAL(17,6) NOT NULL,"
-                    + " replay_requested BOOLEAN NOT NULL DEFAULT FALSE, UNIQUE KEY (consumer, handler, change_id)) ENGINE=InnoDB");
-            execute(c, "CREATE TABLE IF NOT EXISTS " + s + ".schema_version (version INT PRIMARY KEY,"
-                    + " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB");
-            execute(c, "INSERT IGNORE INTO " + s + ".schema_version (version) VALUES (" + VERSION + ")");
-            log.info("Installed Epidemic schema {} version {}", schema, VERSION);
+                    + " replay_requested BOOLEAN NOT NULL DEFAULT FALSE, UNIQUE KEY (consumer, handler, change_id)) " + TABLE_OPTIONS);
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.schemaVersion() + " (version INT PRIMARY KEY,"
+                    + " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) " + TABLE_OPTIONS);
+            execute(c, "INSERT IGNORE INTO " + own.schemaVersion() + " (version) VALUES (" + VERSION + ")");
+            log.info("Installed Epidemic's tables {}_* in {} version {}", own.schema(), own.database(), VERSION);
             return null;
         });
     }
@@ -114,12 +122,13 @@ public final class MariaDbDialect implements Dialect {
         if (!installed(c)) {
             return 0;
         }
-        return (int) queryLong(c, "SELECT COALESCE(MAX(version), 0) FROM " + s + ".schema_version");
+        return (int) queryLong(c, "SELECT COALESCE(MAX(version), 0) FROM " + own.schemaVersion());
     }
 
     private boolean installed(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'schema_version'")) {
-            ps.setString(1, schema);
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            ps.setString(1, own.database());
+            ps.setString(2, own.name("schema_version"));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1) > 0;
@@ -192,7 +201,9 @@ public final class MariaDbDialect implements Dialect {
                 for (String ddl : capture.dropTriggers(info)) {
                     execute(c, ddl);
                 }
-                execute(c, "DROP DATABASE IF EXISTS " + s);
+                for (String table : OwnTables.TABLES) {
+                    execute(c, "DROP TABLE IF EXISTS " + own.quoted(table));
+                }
             } else if (before == null) {
                 for (String ddl : capture.dropTriggers(info)) {
                     execute(c, ddl);
@@ -210,7 +221,7 @@ public final class MariaDbDialect implements Dialect {
     }
 
     private void deleteRegistration(Connection c, Table info) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + s + ".watched_table WHERE schema_name = ? AND table_name = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + own.watchedTable() + " WHERE schema_name = ? AND table_name = ?")) {
             ps.setString(1, info.schema());
             ps.setString(2, info.name());
             ps.executeUpdate();
@@ -241,24 +252,20 @@ public final class MariaDbDialect implements Dialect {
         execute(c, "SET SESSION sql_mode = REPLACE(REPLACE(@@session.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), 'ANSI_QUOTES', '')");
     }
 
+    /**
+     * The table a user named, in the application's database, or null when there is none of that name.
+     * A table of another database is an input error: its changes belong in that database's own log.
+     */
     private Table resolveTable(Connection c, String text) throws SQLException {
         List<Names.Part> parts = Names.parse(text);
         Names.Part tablePart = parts.get(parts.size() - 1);
-        String schemaName;
-        if (parts.size() == 2) {
-            schemaName = match(names(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LOWER(SCHEMA_NAME) = LOWER(?)", parts.get(0).name(), null),
-                    parts.get(0));
-            if (schemaName == null) {
-                return null;
-            }
-        } else {
-            schemaName = queryString(c, "SELECT DATABASE()");
-            if (schemaName == null) {
-                throw new InvalidInputException("table " + text + " names no database and the URL selects none; write DATABASE.TABLE");
-            }
+        String schemaName = own.database();
+        if (parts.size() == 2 && match(List.of(schemaName), parts.get(0)) == null) {
+            throw new InvalidInputException("table " + text + " is not in database " + schemaName + ", which the URL names: Epidemic captures the"
+                    + " tables of the database it connects to; connect to " + parts.get(0).name() + " to watch it");
         }
-        if (schemaName.equals(schema)) {
-            throw new InvalidInputException("table " + text + " is in Epidemic's own database " + schema + "; watch a table of your own");
+        if (own.isOwn(tablePart.name())) {
+            throw new InvalidInputException("table " + text + " is one of Epidemic's own tables; watch a table of your own");
         }
         String tableName = match(names(c, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND LOWER(TABLE_NAME) = LOWER(?)",
                 schemaName, tablePart.name()), tablePart);
@@ -357,7 +364,7 @@ public final class MariaDbDialect implements Dialect {
     }
 
     private int register(Connection c, Table t, List<String> keys, List<String> columns) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".watched_table (schema_name, table_name, key_columns, columns, active)"
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + own.watchedTable() + " (schema_name, table_name, key_columns, columns, active)"
                 + " VALUES (?, ?, ?, ?, TRUE) ON DUPLICATE KEY UPDATE key_columns = VALUES(key_columns), columns = VALUES(columns), active = TRUE")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());
@@ -369,7 +376,7 @@ public final class MariaDbDialect implements Dialect {
     }
 
     private Integer registrationId(Connection c, Table t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + s + ".watched_table WHERE schema_name = ? AND table_name = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + own.watchedTable() + " WHERE schema_name = ? AND table_name = ?")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());
             try (ResultSet rs = ps.executeQuery()) {
@@ -378,19 +385,26 @@ public final class MariaDbDialect implements Dialect {
         }
     }
 
+    /**
+     * True when the table's three capture triggers exist. information_schema.TRIGGERS shows a trigger only
+     * to a user with the TRIGGER right on its table, which a consumer has not (starting one must not take
+     * DDL rights when capture is in place), so each is asked for by name: MariaDB answers "access denied"
+     * for a trigger that exists and the user may not see, "does not exist" for one that does not.
+     */
     private boolean triggersPresent(Connection c, Table t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ?"
-                + " AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME IN (?, ?, ?)")) {
-            ps.setString(1, t.schema());
-            ps.setString(2, t.name());
-            for (int i = 0; i < Capture.PURPOSES.size(); i++) {
-                ps.setString(3 + i, capture.triggerName(t, Capture.PURPOSES.get(i)));
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) == Capture.PURPOSES.size();
+        for (String purpose : Capture.PURPOSES) {
+            try (Statement st = c.createStatement(); ResultSet ignored = st.executeQuery("SHOW CREATE TRIGGER " + capture.quotedTriggerName(t, purpose))) {
+                // present
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_TRG_DOES_NOT_EXIST) {
+                    return false;
+                }
+                if (e.getErrorCode() != ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+                    throw e;
+                }
             }
         }
+        return true;
     }
 
     @Override
@@ -403,8 +417,7 @@ public final class MariaDbDialect implements Dialect {
         if (named == null) {
             // The table is gone: its registration is found by name.
             List<Names.Part> parts = Names.parse(table);
-            String schemaName = parts.size() == 2 ? parts.get(0).name() : queryString(c, "SELECT DATABASE()");
-            named = new Table(schemaName == null ? "" : schemaName, parts.get(parts.size() - 1).name());
+            named = new Table(own.database(), parts.get(parts.size() - 1).name());
         }
         Table target = named;
         return withLock(c, () -> {
@@ -422,12 +435,12 @@ public final class MariaDbDialect implements Dialect {
                 }
             }
             if (purge) {
-                execute(c, "DELETE FROM " + s + ".change_log WHERE table_id = " + id);
-                execute(c, "DELETE HISTORY FROM " + s + ".change_log");
-                execute(c, "DELETE FROM " + s + ".watched_table WHERE id = " + id);
+                execute(c, "DELETE FROM " + own.changeLog() + " WHERE table_id = " + id);
+                execute(c, "DELETE HISTORY FROM " + own.changeLog());
+                execute(c, "DELETE FROM " + own.watchedTable() + " WHERE id = " + id);
             } else {
                 // The registration stays (inactive) so that changes already logged still name their table.
-                execute(c, "UPDATE " + s + ".watched_table SET active = FALSE WHERE id = " + id);
+                execute(c, "UPDATE " + own.watchedTable() + " SET active = FALSE WHERE id = " + id);
             }
             log.info("Stopped watching {}{}", target.display(), purge ? " and purged its changes" : "");
             return true;
@@ -441,8 +454,8 @@ public final class MariaDbDialect implements Dialect {
             return result;
         }
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT schema_name, table_name, key_columns, columns FROM " + s
-                     + ".watched_table WHERE active ORDER BY schema_name, table_name")) {
+             ResultSet rs = st.executeQuery("SELECT schema_name, table_name, key_columns, columns FROM " + own.watchedTable()
+                     + " WHERE active ORDER BY schema_name, table_name")) {
             while (rs.next()) {
                 result.add(new WatchedTable(rs.getString(1), rs.getString(2), fromJson(rs.getString(3)), fromJson(rs.getString(4))));
             }
@@ -460,8 +473,8 @@ public final class MariaDbDialect implements Dialect {
     }
 
     private WatchedTable registered(Connection c, Table t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT schema_name, table_name, key_columns, columns FROM " + s
-                + ".watched_table WHERE schema_name = ? AND table_name = ? AND active")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT schema_name, table_name, key_columns, columns FROM " + own.watchedTable()
+                + " WHERE schema_name = ? AND table_name = ? AND active")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());
             try (ResultSet rs = ps.executeQuery()) {
@@ -499,7 +512,7 @@ public final class MariaDbDialect implements Dialect {
             return stored;
         }
         LogState start = startState(c, startAtPresent);
-        try (PreparedStatement ps = c.prepareStatement("INSERT IGNORE INTO " + s + ".consumer (name, delivered) VALUES (?, ?)")) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT IGNORE INTO " + own.consumer() + " (name, delivered) VALUES (?, ?)")) {
             ps.setString(1, consumer);
             ps.setString(2, start.text());
             ps.executeUpdate();
@@ -513,7 +526,7 @@ public final class MariaDbDialect implements Dialect {
      * transaction and become gaps.
      */
     private LogState startState(Connection c, boolean atPresent) throws SQLException {
-        long resolved = queryLong(c, "SELECT resolved_below FROM " + s + ".log_state");
+        long resolved = queryLong(c, "SELECT resolved_below FROM " + own.logState());
         long low = resolved;
         TransactionProbe.Result fresh = null;
         for (int attempt = 0; attempt < 20 && fresh == null; attempt++) {
@@ -524,7 +537,7 @@ public final class MariaDbDialect implements Dialect {
         }
         if (fresh != null) {
             // 2 s of slack for clocks and whole-second start times.
-            try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(id), 0) FROM " + s + ".change_log WHERE at < ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(id), 0) FROM " + own.changeLog() + " WHERE at < ?")) {
                 ps.setLong(1, fresh.oldestStart() - 2);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -534,7 +547,7 @@ public final class MariaDbDialect implements Dialect {
         }
         long lowest = low;
         return consistently(c, () -> {
-            long oldest = queryLong(c, "SELECT COALESCE(MIN(id), 0) FROM " + s + ".change_log");
+            long oldest = queryLong(c, "SELECT COALESCE(MIN(id), 0) FROM " + own.changeLog());
             if (!atPresent) {
                 return new LogState(oldest == 0 ? lowest : Math.min(lowest, oldest - 1), List.of());
             }
@@ -547,7 +560,7 @@ public final class MariaDbDialect implements Dialect {
     /** Reads the ids above {@code from}, adds the missing ones to {@code gaps}; returns the highest (or {@code from}). */
     private long scanAbove(Connection c, long from, long highWater, List<Gap> gaps) throws SQLException {
         long expected = highWater + 1;
-        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + s + ".change_log WHERE id > ? ORDER BY id")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + own.changeLog() + " WHERE id > ? ORDER BY id")) {
             ps.setLong(1, from);
             ps.setFetchSize(10_000);
             try (ResultSet rs = ps.executeQuery()) {
@@ -567,7 +580,7 @@ public final class MariaDbDialect implements Dialect {
         if (!installed(c)) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT delivered, window_state, after_tx_last_id, after_id FROM " + s + ".consumer WHERE name = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT delivered, window_state, after_tx_last_id, after_id FROM " + own.consumer() + " WHERE name = ?")) {
             ps.setString(1, consumer);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new Position(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)) : null;
@@ -577,7 +590,7 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public void storePosition(Connection c, String consumer, Position p) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + s + ".consumer SET delivered = ?, window_state = ?, after_tx_last_id = ?,"
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + own.consumer() + " SET delivered = ?, window_state = ?, after_tx_last_id = ?,"
                 + " after_id = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE name = ?")) {
             ps.setString(1, p.delivered());
             ps.setString(2, p.window());
@@ -635,7 +648,7 @@ public final class MariaDbDialect implements Dialect {
             return result;
         }
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT l.id FROM " + s + ".change_log l WHERE " + state.gapCondition("l.id"))) {
+             ResultSet rs = st.executeQuery("SELECT l.id FROM " + own.changeLog() + " l WHERE " + state.gapCondition("l.id"))) {
             while (rs.next()) {
                 result.add(rs.getLong(1));
             }
@@ -664,8 +677,8 @@ public final class MariaDbDialect implements Dialect {
         String where = " WHERE ((l.id > " + from.highWater() + " AND l.id <= " + upTo.highWater() + ")" + inGaps + ")" + filter;
         // Each transaction's last id by GROUP BY and a join: MariaDB evaluates MAX() OVER (PARTITION BY)
         // in time quadratic in the partition's size (35 s for two 10,000-row transactions).
-        return "SELECT l.id, l.trx, g.tx_last_id, l.table_id, l.op, l.`key`, l.old, l.new, l.at FROM " + s + ".change_log l JOIN"
-                + " (SELECT l.trx, MAX(l.id) AS tx_last_id FROM " + s + ".change_log l" + where + " GROUP BY l.trx) g ON g.trx = l.trx" + where;
+        return "SELECT l.id, l.trx, g.tx_last_id, l.table_id, l.op, l.`key`, l.old, l.new, l.at FROM " + own.changeLog() + " l JOIN"
+                + " (SELECT l.trx, MAX(l.id) AS tx_last_id FROM " + own.changeLog() + " l" + where + " GROUP BY l.trx) g ON g.trx = l.trx" + where;
     }
 
     /** Whether a row read by {@link #windowRows} belongs to the window up to {@code upTo}. */
@@ -678,8 +691,8 @@ public final class MariaDbDialect implements Dialect {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
         String sql = "SELECT w.id, w.trx, w.tx_last_id, t.schema_name, t.table_name, w.op, w.`key`, w.old, w.new, w.at FROM ("
-                + windowRows(LogState.parse(position.delivered()), end, tableIds) + ") w JOIN " + s
-                + ".watched_table t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
+                + windowRows(LogState.parse(position.delivered()), end, tableIds) + ") w JOIN " + own.watchedTable()
+                + " t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             long afterTx = resuming ? position.afterTxLastId() : 0;
             ps.setLong(1, afterTx);
@@ -742,9 +755,13 @@ public final class MariaDbDialect implements Dialect {
         }
     }
 
-    /** Lock names are at most 64 characters: longer ones are hashed, which keeps them distinct. */
+    /**
+     * A named lock of this database's Epidemic. Named locks are the server's, not a database's, so the
+     * name carries the database. Lock names are at most 64 characters: longer ones are hashed, which
+     * keeps them distinct.
+     */
     private String lockName(String purpose) {
-        String name = "epidemic " + schema + " " + purpose;
+        String name = "epidemic " + own.database() + "." + own.schema() + " " + purpose;
         if (name.length() <= 64) {
             return name;
         }
@@ -759,7 +776,7 @@ public final class MariaDbDialect implements Dialect {
     @Override
     public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
                            Instant firstFailure, Instant lastFailure) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".dead_letter (consumer, handler, change_id, txid, table_name, op,"
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + own.deadLetter() + " (consumer, handler, change_id, txid, table_name, op,"
                 + " `key`, old, new, at, error, attempts, first_failure, last_failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON DUPLICATE KEY UPDATE error = VALUES(error), attempts = attempts + VALUES(attempts),"
                 + " last_failure = VALUES(last_failure), replay_requested = FALSE")) {
@@ -792,7 +809,7 @@ public final class MariaDbDialect implements Dialect {
             return result;
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT id, consumer, handler, change_id, txid, table_name, op, `key`, old,"
-                + " new, at, error, attempts, first_failure, last_failure, replay_requested FROM " + s + ".dead_letter"
+                + " new, at, error, attempts, first_failure, last_failure, replay_requested FROM " + own.deadLetter()
                 + " WHERE (? IS NULL OR consumer = ?) AND (replay_requested OR NOT ?) ORDER BY id")) {
             ps.setString(1, consumer);
             ps.setString(2, consumer);
@@ -811,12 +828,12 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return installed(c) ? updateDeadLetters(c, "UPDATE " + s + ".dead_letter SET replay_requested = TRUE", consumer, ids) : 0;
+        return installed(c) ? updateDeadLetters(c, "UPDATE " + own.deadLetter() + " SET replay_requested = TRUE", consumer, ids) : 0;
     }
 
     @Override
     public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return installed(c) ? updateDeadLetters(c, "DELETE FROM " + s + ".dead_letter", consumer, ids) : 0;
+        return installed(c) ? updateDeadLetters(c, "DELETE FROM " + own.deadLetter(), consumer, ids) : 0;
     }
 
     private int updateDeadLetters(Connection c, String statement, String consumer, List<Long> ids) throws SQLException {
@@ -831,8 +848,8 @@ public final class MariaDbDialect implements Dialect {
     @Override
     public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
         String sql = errorOrNull == null
-                ? "DELETE FROM " + s + ".dead_letter WHERE id = ?"
-                : "UPDATE " + s + ".dead_letter SET attempts = attempts + 1, last_failure = UNIX_TIMESTAMP(NOW(6)), replay_requested = FALSE,"
+                ? "DELETE FROM " + own.deadLetter() + " WHERE id = ?"
+                : "UPDATE " + own.deadLetter() + " SET attempts = attempts + 1, last_failure = UNIX_TIMESTAMP(NOW(6)), replay_requested = FALSE,"
                   + " error = ? WHERE id = ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             int i = 1;
@@ -852,7 +869,7 @@ public final class MariaDbDialect implements Dialect {
     private List<Stored> consumers(Connection c) throws SQLException {
         List<Stored> result = new ArrayList<>();
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT name, delivered, window_state, after_tx_last_id, after_id FROM " + s + ".consumer ORDER BY name")) {
+             ResultSet rs = st.executeQuery("SELECT name, delivered, window_state, after_tx_last_id, after_id FROM " + own.consumer() + " ORDER BY name")) {
             while (rs.next()) {
                 result.add(new Stored(rs.getString(1), new Position(rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5))));
             }
@@ -869,7 +886,7 @@ public final class MariaDbDialect implements Dialect {
         for (Stored consumer : consumers(c)) {
             Position p = consumer.position();
             LogState state = LogState.parse(p.delivered());
-            String pendingRows = "SELECT l.id, l.at FROM " + s + ".change_log l WHERE l.id > " + state.highWater()
+            String pendingRows = "SELECT l.id, l.at FROM " + own.changeLog() + " l WHERE l.id > " + state.highWater()
                     + (state.gaps().isEmpty() ? "" : " OR " + state.gapCondition("l.id"));
             long pending;
             BigDecimal oldest;
@@ -911,7 +928,7 @@ public final class MariaDbDialect implements Dialect {
         }
         List<Stored> consumers = consumers(c);
         if (consumers.isEmpty()) {
-            return new PruneResult(0, queryLong(c, "SELECT COUNT(*) FROM " + s + ".change_log"), 0);
+            return new PruneResult(0, queryLong(c, "SELECT COUNT(*) FROM " + own.changeLog()), 0);
         }
         long minHighWater = Long.MAX_VALUE;
         long settled = Long.MAX_VALUE; // below every consumer's mark and every gap
@@ -926,7 +943,7 @@ public final class MariaDbDialect implements Dialect {
         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         long deleted = 0;
         try {
-            long from = queryLong(c, "SELECT COALESCE(MIN(id), 0) FROM " + s + ".change_log");
+            long from = queryLong(c, "SELECT COALESCE(MIN(id), 0) FROM " + own.changeLog());
             for (long lo = from; lo <= minHighWater && from > 0; lo += PRUNE_CHUNK) {
                 long hi = Math.min(minHighWater, lo + PRUNE_CHUNK - 1);
                 // Only the gaps in this chunk: MariaDB checks every term of the condition on every row.
@@ -936,15 +953,15 @@ public final class MariaDbDialect implements Dialect {
                 }
                 String keep = kept.isEmpty() ? "" : " AND NOT " + LogState.condition("id", kept);
                 try (Statement st = c.createStatement()) {
-                    deleted += st.executeUpdate("DELETE FROM " + s + ".change_log WHERE id BETWEEN " + lo + " AND " + hi + keep);
+                    deleted += st.executeUpdate("DELETE FROM " + own.changeLog() + " WHERE id BETWEEN " + lo + " AND " + hi + keep);
                 }
             }
-            execute(c, "DELETE HISTORY FROM " + s + ".change_log");
+            execute(c, "DELETE HISTORY FROM " + own.changeLog());
         } finally {
             c.setTransactionIsolation(isolation);
         }
-        execute(c, "UPDATE " + s + ".log_state SET resolved_below = GREATEST(resolved_below, " + settled + ")");
-        long retained = queryLong(c, "SELECT COUNT(*) FROM " + s + ".change_log");
+        execute(c, "UPDATE " + own.logState() + " SET resolved_below = GREATEST(resolved_below, " + settled + ")");
+        long retained = queryLong(c, "SELECT COUNT(*) FROM " + own.changeLog());
         log.info("Pruned {} changes; {} retained for {} consumers", deleted, retained, consumers.size());
         return new PruneResult(deleted, retained, consumers.size());
     }
@@ -1028,14 +1045,14 @@ public final class MariaDbDialect implements Dialect {
         }
     }
 
-    /** Serialises installs and watches of this schema across processes (MariaDB's named locks end with the session). */
+    /** Serialises installs and watches in this database across processes (MariaDB's named locks end with the session). */
     private <T> T withLock(Connection c, SqlWork<T> work) throws SQLException {
-        String name = "epidemic install " + schema;
+        String name = lockName("install");
         try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 60)")) {
-            ps.setString(1, name.length() > 64 ? name.substring(0, 64) : name);
+            ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next() || rs.getInt(1) != 1) {
-                    throw new EpidemicException("another process is installing Epidemic in " + schema + "; try again");
+                    throw new EpidemicException("another process is installing Epidemic in " + own.database() + "; try again");
                 }
             }
         }
@@ -1043,7 +1060,7 @@ public final class MariaDbDialect implements Dialect {
             return work.run();
         } finally {
             try (PreparedStatement ps = c.prepareStatement("DO RELEASE_LOCK(?)")) {
-                ps.setString(1, name.length() > 64 ? name.substring(0, 64) : name);
+                ps.setString(1, name);
                 ps.execute();
             }
         }

@@ -27,7 +27,7 @@ class MariaDbWindowTest {
         Target db = MariaDbServer.get().create();
         db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
         db.admin().watch("t", List.of(), List.of());
-        MariaDbDialect dialect = new MariaDbDialect(db.logSchema());
+        MariaDbDialect dialect = new MariaDbDialect(MariaDbServer.database(db.url()), db.logSchema());
         try (Connection reader = DriverManager.getConnection(db.url());
              Connection a = DriverManager.getConnection(db.url());
              Connection b = DriverManager.getConnection(db.url());
