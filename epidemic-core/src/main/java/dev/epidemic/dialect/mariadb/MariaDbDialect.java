@@ -9,6 +9,7 @@ import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.Jdbc;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
 import dev.epidemic.dialect.mariadb.Capture.Column;
@@ -33,6 +34,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import static dev.epidemic.dialect.Jdbc.execute;
+import static dev.epidemic.dialect.Jdbc.queryLong;
+import static dev.epidemic.dialect.Jdbc.queryString;
+import static dev.epidemic.dialect.Jdbc.rollbackQuietly;
 import static dev.epidemic.dialect.mariadb.Names.literal;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
@@ -989,25 +994,6 @@ public final class MariaDbDialect implements Dialect {
         }
     }
 
-    private static long queryLong(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static String queryString(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        }
-    }
-
-    private static void execute(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
     private static void pause(long millis) {
         try {
             Thread.sleep(millis);
@@ -1016,13 +1002,8 @@ public final class MariaDbDialect implements Dialect {
         }
     }
 
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T run() throws SQLException;
-    }
-
     /** Runs {@code work} in one REPEATABLE READ snapshot, so that its reads agree with each other. */
-    private static <T> T consistently(Connection c, SqlWork<T> work) throws SQLException {
+    private static <T> T consistently(Connection c, Jdbc.SqlWork<T> work) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         if (c.getTransactionIsolation() != Connection.TRANSACTION_REPEATABLE_READ) {
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -1034,11 +1015,7 @@ public final class MariaDbDialect implements Dialect {
             c.commit();
             return result;
         } catch (SQLException | RuntimeException e) {
-            try {
-                c.rollback();
-            } catch (SQLException ignored) {
-                // the connection is broken; the transaction is gone with it
-            }
+            rollbackQuietly(c);
             throw e;
         } finally {
             c.setAutoCommit(autoCommit);
@@ -1046,7 +1023,7 @@ public final class MariaDbDialect implements Dialect {
     }
 
     /** Serialises installs and watches in this database across processes (MariaDB's named locks end with the session). */
-    private <T> T withLock(Connection c, SqlWork<T> work) throws SQLException {
+    private <T> T withLock(Connection c, Jdbc.SqlWork<T> work) throws SQLException {
         String name = lockName("install");
         try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 60)")) {
             ps.setString(1, name);
