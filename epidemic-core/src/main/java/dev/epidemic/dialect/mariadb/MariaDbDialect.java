@@ -8,9 +8,12 @@ import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.DeadLetters;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Jdbc;
 import dev.epidemic.dialect.LogRow;
+import dev.epidemic.dialect.LogRows;
+import dev.epidemic.dialect.StoredDeadLetter;
 import dev.epidemic.dialect.Position;
 import dev.epidemic.dialect.mariadb.Capture.Column;
 import dev.epidemic.dialect.mariadb.Capture.Table;
@@ -64,6 +67,7 @@ public final class MariaDbDialect implements Dialect {
     private final OwnTables own;
     private final Capture capture;
     private final TransactionProbe probe;
+    private final DeadLetters deadLetters;
     private long lastProbeNanos = System.nanoTime() - PROBE_EVERY_NANOS;
 
     /**
@@ -75,6 +79,7 @@ public final class MariaDbDialect implements Dialect {
         this.own = new OwnTables(database, schema);
         this.capture = new Capture(own);
         this.probe = new TransactionProbe(own);
+        this.deadLetters = new DeadLetters(new DeadLetterTable(own), EpochSeconds.COLUMNS);
     }
 
     // ---------------------------------------------------------------- install
@@ -131,14 +136,7 @@ public final class MariaDbDialect implements Dialect {
     }
 
     private boolean installed(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
-            ps.setString(1, own.database());
-            ps.setString(2, own.name("schema_version"));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
-            }
-        }
+        return own.installed(c);
     }
 
     // ---------------------------------------------------------------- watch / unwatch / list
@@ -695,7 +693,7 @@ public final class MariaDbDialect implements Dialect {
     public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
-        String sql = "SELECT w.id, w.trx, w.tx_last_id, t.schema_name, t.table_name, w.op, w.`key`, w.old, w.new, w.at FROM ("
+        String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at FROM ("
                 + windowRows(LogState.parse(position.delivered()), end, tableIds) + ") w JOIN " + own.watchedTable()
                 + " t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -709,21 +707,12 @@ public final class MariaDbDialect implements Dialect {
                     if (!inWindow(end, rs.getLong(1))) {
                         continue;
                     }
-                    LogRow row = new LogRow(rs.getLong(1), Long.parseUnsignedLong(rs.getString(2)), rs.getLong(3),
-                            rs.getString(4) + "." + rs.getString(5), rs.getString(6).charAt(0), rs.getString(7), rs.getString(8),
-                            rs.getString(9), instant(rs.getBigDecimal(10)));
-                    if (!sink.accept(row)) {
+                    if (!sink.accept(LogRows.read(rs, 1, EpochSeconds.COLUMNS))) {
                         break;
                     }
                 }
             }
         }
-    }
-
-    private static Instant instant(BigDecimal epochSeconds) {
-        long seconds = epochSeconds.longValue();
-        long nanos = epochSeconds.subtract(BigDecimal.valueOf(seconds)).movePointRight(9).longValue();
-        return Instant.ofEpochSecond(seconds, nanos);
     }
 
     // ---------------------------------------------------------------- wake-ups: MariaDB has no NOTIFY, so the dispatcher polls
@@ -781,89 +770,27 @@ public final class MariaDbDialect implements Dialect {
     @Override
     public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
                            Instant firstFailure, Instant lastFailure) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + own.deadLetter() + " (consumer, handler, change_id, txid, table_name, op,"
-                + " `key`, old, new, at, error, attempts, first_failure, last_failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON DUPLICATE KEY UPDATE error = VALUES(error), attempts = attempts + VALUES(attempts),"
-                + " last_failure = VALUES(last_failure), replay_requested = FALSE")) {
-            ps.setString(1, consumer);
-            ps.setString(2, handler);
-            ps.setLong(3, row.id());
-            ps.setString(4, Long.toUnsignedString(row.txid()));
-            ps.setString(5, row.table());
-            ps.setString(6, String.valueOf(row.op()));
-            ps.setString(7, row.keyJson());
-            ps.setString(8, row.oldJson());
-            ps.setString(9, row.newJson());
-            ps.setBigDecimal(10, epoch(row.at()));
-            ps.setString(11, error);
-            ps.setInt(12, attempts);
-            ps.setBigDecimal(13, epoch(firstFailure));
-            ps.setBigDecimal(14, epoch(lastFailure));
-            ps.executeUpdate();
-        }
-    }
-
-    private static BigDecimal epoch(Instant instant) {
-        return BigDecimal.valueOf(instant.getEpochSecond()).add(BigDecimal.valueOf(instant.getNano() / 1000, 6));
+        deadLetters.record(c, consumer, handler, row, error, attempts, firstFailure, lastFailure);
     }
 
     @Override
-    public List<dev.epidemic.dialect.StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
-        List<dev.epidemic.dialect.StoredDeadLetter> result = new ArrayList<>();
-        if (!installed(c)) {
-            return result;
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, consumer, handler, change_id, txid, table_name, op, `key`, old,"
-                + " new, at, error, attempts, first_failure, last_failure, replay_requested FROM " + own.deadLetter()
-                + " WHERE (? IS NULL OR consumer = ?) AND (replay_requested OR NOT ?) ORDER BY id")) {
-            ps.setString(1, consumer);
-            ps.setString(2, consumer);
-            ps.setBoolean(3, onlyReplayRequested);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    LogRow row = new LogRow(rs.getLong(4), Long.parseUnsignedLong(rs.getString(5)), rs.getLong(4), rs.getString(6),
-                            rs.getString(7).charAt(0), rs.getString(8), rs.getString(9), rs.getString(10), instant(rs.getBigDecimal(11)));
-                    result.add(new dev.epidemic.dialect.StoredDeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3), row, rs.getString(12),
-                            rs.getInt(13), instant(rs.getBigDecimal(14)), instant(rs.getBigDecimal(15)), rs.getBoolean(16)));
-                }
-            }
-        }
-        return result;
+    public List<StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
+        return deadLetters.list(c, consumer, onlyReplayRequested);
     }
 
     @Override
     public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return installed(c) ? updateDeadLetters(c, "UPDATE " + own.deadLetter() + " SET replay_requested = TRUE", consumer, ids) : 0;
+        return deadLetters.requestReplay(c, consumer, ids);
     }
 
     @Override
     public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return installed(c) ? updateDeadLetters(c, "DELETE FROM " + own.deadLetter(), consumer, ids) : 0;
-    }
-
-    private int updateDeadLetters(Connection c, String statement, String consumer, List<Long> ids) throws SQLException {
-        String byId = ids.isEmpty() ? "" : " AND id IN (" + idList(ids) + ")";
-        try (PreparedStatement ps = c.prepareStatement(statement + " WHERE (? IS NULL OR consumer = ?)" + byId)) {
-            ps.setString(1, consumer);
-            ps.setString(2, consumer);
-            return ps.executeUpdate();
-        }
+        return deadLetters.drop(c, consumer, ids);
     }
 
     @Override
     public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
-        String sql = errorOrNull == null
-                ? "DELETE FROM " + own.deadLetter() + " WHERE id = ?"
-                : "UPDATE " + own.deadLetter() + " SET attempts = attempts + 1, last_failure = UNIX_TIMESTAMP(NOW(6)), replay_requested = FALSE,"
-                  + " error = ? WHERE id = ?";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            if (errorOrNull != null) {
-                ps.setString(i++, errorOrNull);
-            }
-            ps.setLong(i, deadLetterId);
-            ps.executeUpdate();
-        }
+        deadLetters.replayed(c, deadLetterId, errorOrNull);
     }
 
     // ---------------------------------------------------------------- status and prune
@@ -915,7 +842,7 @@ public final class MariaDbDialect implements Dialect {
                     }
                 }
             }
-            Duration age = pending == 0 || oldest == null ? null : Duration.between(instant(oldest), Instant.now());
+            Duration age = pending == 0 || oldest == null ? null : Duration.between(EpochSeconds.instant(oldest), Instant.now());
             result.add(new ConsumerStatus(consumer.name(), pending, age));
         }
         return result;
@@ -972,10 +899,6 @@ public final class MariaDbDialect implements Dialect {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private static String idList(List<Long> ids) {
-        return ids.stream().map(String::valueOf).collect(Collectors.joining(","));
-    }
 
     private static String toJson(List<String> names) {
         try {

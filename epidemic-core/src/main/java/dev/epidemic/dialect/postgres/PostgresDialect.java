@@ -5,8 +5,10 @@ import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.DeadLetters;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.LogRow;
+import dev.epidemic.dialect.LogRows;
 import dev.epidemic.dialect.Position;
 import dev.epidemic.dialect.StoredDeadLetter;
 import org.postgresql.PGConnection;
@@ -52,12 +54,14 @@ public final class PostgresDialect implements Dialect {
     private final String s; // the schema, quoted
     private final OwnSchema own;
     private final Capture capture;
+    private final DeadLetters deadLetters;
 
     public PostgresDialect(String schema) {
         this.schema = schema;
         this.s = quoteIdent(schema);
         this.own = new OwnSchema(schema);
         this.capture = new Capture(schema, own);
+        this.deadLetters = new DeadLetters(new DeadLetterTable(s, own), Timestamptz.COLUMNS);
     }
     // ---------------------------------------------------------------- install and capture
 
@@ -220,10 +224,7 @@ public final class PostgresDialect implements Dialect {
             ps.setFetchSize(fetchSize);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    LogRow row = new LogRow(rs.getLong(1), Long.parseLong(rs.getString(2)), rs.getLong(3), rs.getString(4),
-                            rs.getString(5).charAt(0), rs.getString(6), rs.getString(7), rs.getString(8),
-                            rs.getObject(9, OffsetDateTime.class).toInstant());
-                    if (!sink.accept(row)) {
+                    if (!sink.accept(LogRows.read(rs, 1, Timestamptz.COLUMNS))) {
                         break;
                     }
                 }
@@ -291,53 +292,12 @@ public final class PostgresDialect implements Dialect {
     @Override
     public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
                            java.time.Instant firstFailure, java.time.Instant lastFailure) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".dead_letter (consumer, handler, change_id, txid, table_name, op,"
-                + " key, old, new, at, error, attempts, first_failure, last_failure)"
-                + " VALUES (?, ?, ?, ?, ?, ?::\"char\", ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (consumer, handler, change_id) DO UPDATE SET error = excluded.error,"
-                + " attempts = " + s + ".dead_letter.attempts + excluded.attempts, last_failure = excluded.last_failure,"
-                + " replay_requested = false")) {
-            ps.setString(1, consumer);
-            ps.setString(2, handler);
-            ps.setLong(3, row.id());
-            ps.setLong(4, row.txid());
-            ps.setString(5, row.table());
-            ps.setString(6, String.valueOf(row.op()));
-            ps.setString(7, row.keyJson());
-            ps.setString(8, row.oldJson());
-            ps.setString(9, row.newJson());
-            ps.setObject(10, OffsetDateTime.ofInstant(row.at(), java.time.ZoneOffset.UTC));
-            ps.setString(11, error);
-            ps.setInt(12, attempts);
-            ps.setObject(13, OffsetDateTime.ofInstant(firstFailure, java.time.ZoneOffset.UTC));
-            ps.setObject(14, OffsetDateTime.ofInstant(lastFailure, java.time.ZoneOffset.UTC));
-            ps.executeUpdate();
-        }
+        deadLetters.record(c, consumer, handler, row, error, attempts, firstFailure, lastFailure);
     }
 
     @Override
     public List<StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
-        List<StoredDeadLetter> result = new ArrayList<>();
-        if (own.installedVersion(c) < 2) {
-            return result;
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, consumer, handler, change_id, txid, table_name, op, key::text, old::text,"
-                + " new::text, at, error, attempts, first_failure, last_failure, replay_requested FROM " + s + ".dead_letter"
-                + " WHERE (?::text IS NULL OR consumer = ?) AND (replay_requested OR NOT ?) ORDER BY id")) {
-            ps.setString(1, consumer);
-            ps.setString(2, consumer);
-            ps.setBoolean(3, onlyReplayRequested);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    LogRow row = new LogRow(rs.getLong(4), rs.getLong(5), rs.getLong(4), rs.getString(6), rs.getString(7).charAt(0),
-                            rs.getString(8), rs.getString(9), rs.getString(10), rs.getObject(11, OffsetDateTime.class).toInstant());
-                    result.add(new StoredDeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3), row, rs.getString(12), rs.getInt(13),
-                            rs.getObject(14, OffsetDateTime.class).toInstant(), rs.getObject(15, OffsetDateTime.class).toInstant(),
-                            rs.getBoolean(16)));
-                }
-            }
-        }
-        return result;
+        return deadLetters.list(c, consumer, onlyReplayRequested);
     }
 
     @Override
@@ -345,7 +305,7 @@ public final class PostgresDialect implements Dialect {
         if (own.installedVersion(c) < 2) {
             return 0;
         }
-        int count = updateDeadLetters(c, "UPDATE " + s + ".dead_letter SET replay_requested = true", consumer, ids);
+        int count = deadLetters.requestReplay(c, consumer, ids);
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_notify(?, 'replay')")) {
             ps.setString(1, schema); // wakes an idle dispatcher, which then takes up the replay
             ps.execute();
@@ -355,37 +315,12 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
-        if (own.installedVersion(c) < 2) {
-            return 0;
-        }
-        return updateDeadLetters(c, "DELETE FROM " + s + ".dead_letter", consumer, ids);
-    }
-
-    private int updateDeadLetters(Connection c, String statement, String consumer, List<Long> ids) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(statement + " WHERE (?::text IS NULL OR consumer = ?)"
-                + " AND (pg_catalog.cardinality(?::bigint[]) = 0 OR id = ANY (?::bigint[]))")) {
-            Array idArray = c.createArrayOf("bigint", ids.toArray());
-            ps.setString(1, consumer);
-            ps.setString(2, consumer);
-            ps.setArray(3, idArray);
-            ps.setArray(4, idArray);
-            return ps.executeUpdate();
-        }
+        return deadLetters.drop(c, consumer, ids);
     }
 
     @Override
     public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
-        String sql = errorOrNull == null
-                ? "DELETE FROM " + s + ".dead_letter WHERE id = ?"
-                : "UPDATE " + s + ".dead_letter SET attempts = attempts + 1, last_failure = now(), replay_requested = false, error = ? WHERE id = ?";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            if (errorOrNull != null) {
-                ps.setString(i++, errorOrNull);
-            }
-            ps.setLong(i, deadLetterId);
-            ps.executeUpdate();
-        }
+        deadLetters.replayed(c, deadLetterId, errorOrNull);
     }
 
     // ---------------------------------------------------------------- status and prune
