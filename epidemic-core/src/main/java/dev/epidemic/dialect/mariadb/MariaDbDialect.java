@@ -8,6 +8,7 @@ import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.Consumers;
 import dev.epidemic.dialect.DeadLetters;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Jdbc;
@@ -67,6 +68,7 @@ public final class MariaDbDialect implements Dialect {
     private final OwnTables own;
     private final Capture capture;
     private final TransactionProbe probe;
+    private final Consumers consumers;
     private final DeadLetters deadLetters;
     private long lastProbeNanos = System.nanoTime() - PROBE_EVERY_NANOS;
 
@@ -79,6 +81,7 @@ public final class MariaDbDialect implements Dialect {
         this.own = new OwnTables(database, schema);
         this.capture = new Capture(own);
         this.probe = new TransactionProbe(own);
+        this.consumers = new Consumers(new ConsumerTable(own));
         this.deadLetters = new DeadLetters(new DeadLetterTable(own), EpochSeconds.COLUMNS);
     }
 
@@ -507,9 +510,7 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
-        if (consumer == null || consumer.isBlank()) {
-            throw new InvalidInputException("consumer name is empty");
-        }
+        Consumers.requireName(consumer);
         Position stored = storedPosition(c, consumer);
         if (stored != null) {
             return stored;
@@ -580,35 +581,12 @@ public final class MariaDbDialect implements Dialect {
     }
 
     private Position storedPosition(Connection c, String consumer) throws SQLException {
-        if (!installed(c)) {
-            return null;
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT delivered, window_state, after_tx_last_id, after_id FROM " + own.consumer() + " WHERE name = ?")) {
-            ps.setString(1, consumer);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Position(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)) : null;
-            }
-        }
+        return installed(c) ? consumers.position(c, consumer) : null;
     }
 
     @Override
     public void storePosition(Connection c, String consumer, Position p) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + own.consumer() + " SET delivered = ?, window_state = ?, after_tx_last_id = ?,"
-                + " after_id = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE name = ?")) {
-            ps.setString(1, p.delivered());
-            ps.setString(2, p.window());
-            if (p.window() == null) {
-                ps.setNull(3, java.sql.Types.BIGINT);
-                ps.setNull(4, java.sql.Types.BIGINT);
-            } else {
-                ps.setLong(3, p.afterTxLastId());
-                ps.setLong(4, p.afterId());
-            }
-            ps.setString(5, consumer);
-            if (ps.executeUpdate() != 1 && storedPosition(c, consumer) == null) {
-                throw new EpidemicException("consumer " + consumer + " disappeared while it was running");
-            }
-        }
+        consumers.store(c, consumer, p);
     }
 
     /**
@@ -795,57 +773,39 @@ public final class MariaDbDialect implements Dialect {
 
     // ---------------------------------------------------------------- status and prune
 
-    private record Stored(String name, Position position) {
-    }
-
-    private List<Stored> consumers(Connection c) throws SQLException {
-        List<Stored> result = new ArrayList<>();
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT name, delivered, window_state, after_tx_last_id, after_id FROM " + own.consumer() + " ORDER BY name")) {
-            while (rs.next()) {
-                result.add(new Stored(rs.getString(1), new Position(rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5))));
-            }
-        }
-        return result;
-    }
-
     @Override
     public List<ConsumerStatus> status(Connection c) throws SQLException {
-        List<ConsumerStatus> result = new ArrayList<>();
-        if (!installed(c)) {
-            return result;
+        return installed(c) ? consumers.status(c, this::pending) : List.of();
+    }
+
+    /** The changes not yet handed over: above the mark or in a gap, less what of the window in hand was. */
+    private Consumers.Backlog pending(Connection c, Position p) throws SQLException {
+        LogState state = LogState.parse(p.delivered());
+        String pendingRows = "SELECT l.id, l.at FROM " + own.changeLog() + " l WHERE l.id > " + state.highWater()
+                + (state.gaps().isEmpty() ? "" : " OR " + state.gapCondition("l.id"));
+        long pending;
+        Instant oldest;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*), MIN(x.at) FROM (" + pendingRows + ") x")) {
+            rs.next();
+            pending = rs.getLong(1);
+            oldest = EpochSeconds.COLUMNS.get(rs, 2);
         }
-        for (Stored consumer : consumers(c)) {
-            Position p = consumer.position();
-            LogState state = LogState.parse(p.delivered());
-            String pendingRows = "SELECT l.id, l.at FROM " + own.changeLog() + " l WHERE l.id > " + state.highWater()
-                    + (state.gaps().isEmpty() ? "" : " OR " + state.gapCondition("l.id"));
-            long pending;
-            BigDecimal oldest;
-            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*), MIN(x.at) FROM (" + pendingRows + ") x")) {
-                rs.next();
-                pending = rs.getLong(1);
-                oldest = rs.getBigDecimal(2);
-            }
-            if (p.window() != null && pending > 0) {
-                // Changes of the window in hand that were already handed over are not pending.
-                LogState end = LogState.parse(p.window());
-                String window = windowRows(state, end, null);
-                try (PreparedStatement ps = c.prepareStatement("SELECT w.id FROM (" + window + ") w WHERE w.tx_last_id < ? OR (w.tx_last_id = ? AND w.id <= ?)")) {
-                    ps.setLong(1, p.afterTxLastId());
-                    ps.setLong(2, p.afterTxLastId());
-                    ps.setLong(3, p.afterId());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            pending -= inWindow(end, rs.getLong(1)) ? 1 : 0;
-                        }
+        if (p.window() != null && pending > 0) {
+            // Changes of the window in hand that were already handed over are not pending.
+            LogState end = LogState.parse(p.window());
+            String window = windowRows(state, end, null);
+            try (PreparedStatement ps = c.prepareStatement("SELECT w.id FROM (" + window + ") w WHERE w.tx_last_id < ? OR (w.tx_last_id = ? AND w.id <= ?)")) {
+                ps.setLong(1, p.afterTxLastId());
+                ps.setLong(2, p.afterTxLastId());
+                ps.setLong(3, p.afterId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        pending -= inWindow(end, rs.getLong(1)) ? 1 : 0;
                     }
                 }
             }
-            Duration age = pending == 0 || oldest == null ? null : Duration.between(EpochSeconds.instant(oldest), Instant.now());
-            result.add(new ConsumerStatus(consumer.name(), pending, age));
         }
-        return result;
+        return new Consumers.Backlog(pending, oldest);
     }
 
     /**
@@ -858,14 +818,14 @@ public final class MariaDbDialect implements Dialect {
         if (!installed(c)) {
             return new PruneResult(0, 0, 0);
         }
-        List<Stored> consumers = consumers(c);
+        List<Consumers.Stored> consumers = this.consumers.all(c);
         if (consumers.isEmpty()) {
             return new PruneResult(0, queryLong(c, "SELECT COUNT(*) FROM " + own.changeLog()), 0);
         }
         long minHighWater = Long.MAX_VALUE;
         long settled = Long.MAX_VALUE; // below every consumer's mark and every gap
         List<LogState> states = new ArrayList<>();
-        for (Stored consumer : consumers) {
+        for (Consumers.Stored consumer : consumers) {
             LogState state = LogState.parse(consumer.position().delivered());
             minHighWater = Math.min(minHighWater, state.highWater());
             settled = Math.min(settled, Math.min(state.highWater(), state.lowestGapId() - 1));

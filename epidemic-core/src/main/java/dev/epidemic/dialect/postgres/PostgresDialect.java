@@ -5,6 +5,7 @@ import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.Consumers;
 import dev.epidemic.dialect.DeadLetters;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.LogRow;
@@ -54,6 +55,7 @@ public final class PostgresDialect implements Dialect {
     private final String s; // the schema, quoted
     private final OwnSchema own;
     private final Capture capture;
+    private final Consumers consumers;
     private final DeadLetters deadLetters;
 
     public PostgresDialect(String schema) {
@@ -61,6 +63,7 @@ public final class PostgresDialect implements Dialect {
         this.s = quoteIdent(schema);
         this.own = new OwnSchema(schema);
         this.capture = new Capture(schema, own);
+        this.consumers = new Consumers(new ConsumerTable(s));
         this.deadLetters = new DeadLetters(new DeadLetterTable(s, own), Timestamptz.COLUMNS);
     }
     // ---------------------------------------------------------------- install and capture
@@ -109,9 +112,7 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
-        if (consumer == null || consumer.isBlank()) {
-            throw new InvalidInputException("consumer name is empty");
-        }
+        Consumers.requireName(consumer);
         // "The oldest retained change": nothing at or after the oldest logged transaction, nor anything
         // still running, counts as delivered.
         String start = startAtPresent
@@ -123,34 +124,12 @@ public final class PostgresDialect implements Dialect {
             ps.setString(1, consumer);
             ps.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT delivered::text, window_snapshot::text, after_tx_last_id, after_id FROM "
-                + s + ".consumer WHERE name = ?")) {
-            ps.setString(1, consumer);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new Position(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4));
-            }
-        }
+        return consumers.position(c, consumer);
     }
 
     @Override
     public void storePosition(Connection c, String consumer, Position p) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + s + ".consumer SET delivered = ?::pg_snapshot,"
-                + " window_snapshot = ?::pg_snapshot, after_tx_last_id = ?, after_id = ?, updated_at = now() WHERE name = ?")) {
-            ps.setString(1, p.delivered());
-            ps.setString(2, p.window());
-            if (p.window() == null) {
-                ps.setNull(3, java.sql.Types.BIGINT);
-                ps.setNull(4, java.sql.Types.BIGINT);
-            } else {
-                ps.setLong(3, p.afterTxLastId());
-                ps.setLong(4, p.afterId());
-            }
-            ps.setString(5, consumer);
-            if (ps.executeUpdate() != 1) {
-                throw new EpidemicException("consumer " + consumer + " disappeared while it was running");
-            }
-        }
+        consumers.store(c, consumer, p);
     }
 
     @Override
@@ -327,53 +306,39 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public List<ConsumerStatus> status(Connection c) throws SQLException {
-        List<ConsumerStatus> result = new ArrayList<>();
-        if (!own.installed(c)) {
-            return result;
-        }
-        record Stored(String name, Position position) {
-        }
-        List<Stored> consumers = new ArrayList<>();
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT name, delivered::text, window_snapshot::text, after_tx_last_id, after_id FROM "
-                     + s + ".consumer ORDER BY name")) {
-            while (rs.next()) {
-                consumers.add(new Stored(rs.getString(1), new Position(rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5))));
+        return own.installed(c) ? consumers.status(c, this::pending) : List.of();
+    }
+
+    /** The changes not yet handed over: those not visible in the delivered snapshot, less what of the window in hand was. */
+    private Consumers.Backlog pending(Connection c, Position p) throws SQLException {
+        long pending;
+        java.time.Instant oldest;
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), min(l.at) FROM " + s + ".change_log l"
+                + " WHERE l.txid >= pg_catalog.pg_snapshot_xmin(?::pg_snapshot) AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)")) {
+            ps.setString(1, p.delivered());
+            ps.setString(2, p.delivered());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                pending = rs.getLong(1);
+                oldest = Timestamptz.COLUMNS.get(rs, 2);
             }
         }
-        for (Stored consumer : consumers) {
-            Position p = consumer.position;
-            long pending;
-            OffsetDateTime oldest;
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), min(l.at) FROM " + s + ".change_log l"
-                    + " WHERE l.txid >= pg_catalog.pg_snapshot_xmin(?::pg_snapshot) AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)")) {
-                ps.setString(1, p.delivered());
-                ps.setString(2, p.delivered());
+        if (p.window() != null && pending > 0) {
+            // Changes of the window in hand that were already handed over are not pending.
+            try (PreparedStatement ps = c.prepareStatement(windowSql(false,
+                    "SELECT count(*) FILTER (WHERE (o.tx_last_id, o.id) <= (?, ?)), min(o.at) FILTER (WHERE (o.tx_last_id, o.id) > (?, ?)) FROM ordered o"))) {
+                int i = bindWindow(ps, p.delivered(), p.window(), null, c);
+                ps.setLong(i++, p.afterTxLastId());
+                ps.setLong(i++, p.afterId());
+                ps.setLong(i++, p.afterTxLastId());
+                ps.setLong(i, p.afterId());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    pending = rs.getLong(1);
-                    oldest = rs.getObject(2, OffsetDateTime.class);
+                    pending -= rs.getLong(1);
                 }
             }
-            if (p.window() != null && pending > 0) {
-                // Changes of the window in hand that were already handed over are not pending.
-                try (PreparedStatement ps = c.prepareStatement(windowSql(false,
-                        "SELECT count(*) FILTER (WHERE (o.tx_last_id, o.id) <= (?, ?)), min(o.at) FILTER (WHERE (o.tx_last_id, o.id) > (?, ?)) FROM ordered o"))) {
-                    int i = bindWindow(ps, p.delivered(), p.window(), null, c);
-                    ps.setLong(i++, p.afterTxLastId());
-                    ps.setLong(i++, p.afterId());
-                    ps.setLong(i++, p.afterTxLastId());
-                    ps.setLong(i, p.afterId());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        pending -= rs.getLong(1);
-                    }
-                }
-            }
-            Duration age = pending == 0 || oldest == null ? null : Duration.between(oldest.toInstant(), java.time.Instant.now());
-            result.add(new ConsumerStatus(consumer.name, pending, age));
         }
-        return result;
+        return new Consumers.Backlog(pending, oldest);
     }
 
     /**
