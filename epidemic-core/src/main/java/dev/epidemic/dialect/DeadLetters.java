@@ -35,6 +35,10 @@ public final class DeadLetters {
 
         /** A JSON column ({@code key}, {@code old}, {@code new}) in a select list, as text. */
         String jsonText(String column);
+
+        /** Called once a replay was requested, so that an idle dispatcher can take it up at once. */
+        default void replayRequested(Connection c) throws SQLException {
+        }
     }
 
     private final Table table;
@@ -89,14 +93,19 @@ public final class DeadLetters {
         return result;
     }
 
-    /** Marks dead letters for replay ({@code ids} empty: all of the consumer, or all); returns how many. */
+    /** Marks dead letters for replay by their consumer ({@code ids} empty: all of the consumer, or all); returns how many. */
     public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return update(c, "UPDATE " + table.name() + " SET replay_requested = TRUE", consumer, ids);
+        if (!table.exists(c)) {
+            return 0;
+        }
+        int count = update(c, "UPDATE " + table.name() + " SET replay_requested = TRUE", consumer, ids);
+        table.replayRequested(c);
+        return count;
     }
 
     /** Deletes dead letters ({@code ids} empty: all of the consumer, or all); returns how many. */
     public int drop(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return update(c, "DELETE FROM " + table.name(), consumer, ids);
+        return table.exists(c) ? update(c, "DELETE FROM " + table.name(), consumer, ids) : 0;
     }
 
     /** Records the outcome of a replay: success deletes the dead letter, failure counts the attempt. */
@@ -116,9 +125,6 @@ public final class DeadLetters {
     }
 
     private int update(Connection c, String statement, String consumer, List<Long> ids) throws SQLException {
-        if (!table.exists(c)) {
-            return 0;
-        }
         try (PreparedStatement ps = c.prepareStatement(statement + where(consumer, null, ids))) {
             bind(ps, consumer, ids);
             return ps.executeUpdate();

@@ -84,21 +84,8 @@ public interface Dialect {
      */
     boolean tryLead(Connection connection, String consumer) throws SQLException;
 
-    /** Records a change a handler kept failing on, or updates the record of an earlier failure of it. */
-    void deadLetter(Connection connection, String consumer, String handler, LogRow row, String error, int attempts,
-                    java.time.Instant firstFailure, java.time.Instant lastFailure) throws SQLException;
-
-    /** Dead letters, oldest first: of one consumer, or of all when {@code consumer} is null. */
-    List<StoredDeadLetter> deadLetters(Connection connection, String consumer, boolean onlyReplayRequested) throws SQLException;
-
-    /** Marks dead letters for replay by their consumer ({@code ids} empty: all of the consumer, or all); returns how many. */
-    int requestReplay(Connection connection, String consumer, List<Long> ids) throws SQLException;
-
-    /** Deletes dead letters ({@code ids} empty: all of the consumer, or all); returns how many. */
-    int dropDeadLetters(Connection connection, String consumer, List<Long> ids) throws SQLException;
-
-    /** Records the outcome of a replay: success deletes the dead letter, failure counts the attempt. */
-    void replayed(Connection connection, long deadLetterId, String errorOrNull) throws SQLException;
+    /** The changes handlers kept failing on: the same table on every database, spelled its own way. */
+    DeadLetters deadLetters();
 
     /**
      * Watched tables whose capture is broken (its table, a trigger or a captured column gone), one

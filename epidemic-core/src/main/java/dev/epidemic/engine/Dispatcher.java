@@ -441,7 +441,7 @@ public final class Dispatcher {
         Set<Long> handled = handledAhead.computeIfAbsent(registration, r -> new HashSet<>());
         for (int index : failed.failed()) {
             Entry entry = chunk.get(index);
-            dialect.deadLetter(committer, consumer, registration.label(), entry.row(), error, so.count(), so.first(), Instant.now());
+            dialect.deadLetters().record(committer, consumer, registration.label(), entry.row(), error, so.count(), so.first(), Instant.now());
             handled.add(entry.change().id());
             log.error("Consumer {}: {} failed {} times on change {} of {}; moved to the dead letters: {}", consumer,
                     registration.label(), so.count(), entry.change().id(), entry.change().table(), error);
@@ -479,7 +479,7 @@ public final class Dispatcher {
     /** Hands dead letters whose replay was asked for to their handlers again. */
     private void replayDeadLetters(Connection committer) throws SQLException {
         lastReplayCheckNanos = System.nanoTime();
-        for (StoredDeadLetter letter : dialect.deadLetters(committer, consumer, true)) {
+        for (StoredDeadLetter letter : dialect.deadLetters().list(committer, consumer, true)) {
             Change change = ChangeCodec.decode(letter.row());
             List<Registration> targets = replayTargets(letter);
             boolean transactional = targets.stream().anyMatch(Registration::transactional);
@@ -496,7 +496,7 @@ public final class Dispatcher {
                 if (error != null && transactional) {
                     committer.rollback();
                 }
-                dialect.replayed(committer, letter.id(), error);
+                dialect.deadLetters().replayed(committer, letter.id(), error);
                 committer.commit();
             } catch (SQLException e) {
                 rollbackQuietly(committer);

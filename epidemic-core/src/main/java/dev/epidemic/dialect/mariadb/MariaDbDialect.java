@@ -14,7 +14,6 @@ import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Jdbc;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.LogRows;
-import dev.epidemic.dialect.StoredDeadLetter;
 import dev.epidemic.dialect.Position;
 import dev.epidemic.dialect.mariadb.Capture.Column;
 import dev.epidemic.dialect.mariadb.Capture.Table;
@@ -746,29 +745,8 @@ public final class MariaDbDialect implements Dialect {
     }
 
     @Override
-    public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
-                           Instant firstFailure, Instant lastFailure) throws SQLException {
-        deadLetters.record(c, consumer, handler, row, error, attempts, firstFailure, lastFailure);
-    }
-
-    @Override
-    public List<StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
-        return deadLetters.list(c, consumer, onlyReplayRequested);
-    }
-
-    @Override
-    public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return deadLetters.requestReplay(c, consumer, ids);
-    }
-
-    @Override
-    public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return deadLetters.drop(c, consumer, ids);
-    }
-
-    @Override
-    public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
-        deadLetters.replayed(c, deadLetterId, errorOrNull);
+    public DeadLetters deadLetters() {
+        return deadLetters;
     }
 
     // ---------------------------------------------------------------- status and prune

@@ -5,8 +5,11 @@ import dev.epidemic.dialect.DeadLetters;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-/** PostgreSQL's dead-letter table: version 2 of Epidemic's schema, JSON as {@code jsonb}, op as {@code "char"}. */
-record DeadLetterTable(String quotedSchema, OwnSchema own) implements DeadLetters.Table {
+/**
+ * PostgreSQL's dead-letter table: version 2 of Epidemic's schema, JSON as {@code jsonb}, op as
+ * {@code "char"}; a replay request wakes idle dispatchers by NOTIFY.
+ */
+record DeadLetterTable(String quotedSchema, OwnSchema own, WakeUps wakeUps) implements DeadLetters.Table {
 
     @Override
     public String name() {
@@ -30,5 +33,10 @@ record DeadLetterTable(String quotedSchema, OwnSchema own) implements DeadLetter
     @Override
     public String jsonText(String column) {
         return column + "::text";
+    }
+
+    @Override
+    public void replayRequested(Connection c) throws SQLException {
+        wakeUps.replayRequested(c);
     }
 }

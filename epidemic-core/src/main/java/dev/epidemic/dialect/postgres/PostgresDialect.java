@@ -6,13 +6,10 @@ import dev.epidemic.api.WatchedTable;
 import dev.epidemic.dialect.Consumers;
 import dev.epidemic.dialect.DeadLetters;
 import dev.epidemic.dialect.Dialect;
-import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
-import dev.epidemic.dialect.StoredDeadLetter;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.List;
 
 import static dev.epidemic.dialect.SqlText.quoteIdent;
@@ -49,7 +46,7 @@ public final class PostgresDialect implements Dialect {
         this.pending = new PendingChanges(s, windows);
         this.wakeUps = new WakeUps(schema);
         this.leadership = new Leadership(schema);
-        this.deadLetters = new DeadLetters(new DeadLetterTable(s, own), Timestamptz.COLUMNS);
+        this.deadLetters = new DeadLetters(new DeadLetterTable(s, own, wakeUps), Timestamptz.COLUMNS);
         this.pruning = new Pruning(s);
     }
 
@@ -154,40 +151,12 @@ public final class PostgresDialect implements Dialect {
         return leadership.tryLead(c, consumer);
     }
 
-    // ---------------------------------------------------------------- dead letters
+    // ---------------------------------------------------------------- dead letters, status and prune
 
     @Override
-    public void deadLetter(Connection c, String consumer, String handler, LogRow row, String error, int attempts,
-                           Instant firstFailure, Instant lastFailure) throws SQLException {
-        deadLetters.record(c, consumer, handler, row, error, attempts, firstFailure, lastFailure);
+    public DeadLetters deadLetters() {
+        return deadLetters;
     }
-
-    @Override
-    public List<StoredDeadLetter> deadLetters(Connection c, String consumer, boolean onlyReplayRequested) throws SQLException {
-        return deadLetters.list(c, consumer, onlyReplayRequested);
-    }
-
-    @Override
-    public int requestReplay(Connection c, String consumer, List<Long> ids) throws SQLException {
-        if (own.installedVersion(c) < 2) {
-            return 0;
-        }
-        int count = deadLetters.requestReplay(c, consumer, ids);
-        wakeUps.replayRequested(c);
-        return count;
-    }
-
-    @Override
-    public int dropDeadLetters(Connection c, String consumer, List<Long> ids) throws SQLException {
-        return deadLetters.drop(c, consumer, ids);
-    }
-
-    @Override
-    public void replayed(Connection c, long deadLetterId, String errorOrNull) throws SQLException {
-        deadLetters.replayed(c, deadLetterId, errorOrNull);
-    }
-
-    // ---------------------------------------------------------------- status and prune
 
     @Override
     public List<ConsumerStatus> status(Connection c) throws SQLException {
