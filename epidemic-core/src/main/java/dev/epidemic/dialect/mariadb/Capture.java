@@ -1,5 +1,12 @@
 package dev.epidemic.dialect.mariadb;
 
+import dev.epidemic.dialect.mariadb.Catalog.Column;
+import dev.epidemic.dialect.mariadb.Catalog.Table;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -9,28 +16,15 @@ import static dev.epidemic.dialect.mariadb.Names.literal;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
- * The capture triggers of one table: AFTER INSERT, UPDATE and DELETE, each appending one row to the log
- * with the key and the watched columns as JSON_OBJECTs. Values are rendered so that the JSON carries them
+ * The capture triggers of one table, and whether they are in place: AFTER INSERT, UPDATE and DELETE, each
+ * appending one row to the log with the key and the watched columns as JSON_OBJECTs. Values are rendered so that the JSON carries them
  * exactly: DECIMAL as its digits, DATETIME and TIMESTAMP as ISO-8601 (TIMESTAMP in UTC), binary strings as
  * base64, JSON nested, BIT as a number, spatial values as WKT.
  */
 final class Capture {
     static final List<String> PURPOSES = List.of("capture_insert", "capture_update", "capture_delete");
-
-    /** A column as the catalog describes it. */
-    record Column(String name, String dataType, int datetimePrecision) {
-    }
-
-    /** A watched table's place in the catalog. */
-    record Table(String schema, String name) {
-        String quoted() {
-            return quote(schema) + "." + quote(name);
-        }
-
-        String display() {
-            return schema + "." + name;
-        }
-    }
+    private static final int ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
+    private static final int ER_TRG_DOES_NOT_EXIST = 1360;
 
     private final OwnTables own;
 
@@ -56,7 +50,7 @@ final class Capture {
         }
     }
 
-    String quotedTriggerName(Table table, String purpose) {
+    private String quotedTriggerName(Table table, String purpose) {
         return quote(table.schema()) + "." + quote(triggerName(table, purpose));
     }
 
@@ -80,6 +74,28 @@ final class Capture {
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + ")");
         return statements;
+    }
+
+    /**
+     * True when the table's three capture triggers exist. information_schema.TRIGGERS shows a trigger only
+     * to a user with the TRIGGER right on its table, which a consumer has not (starting one must not take
+     * DDL rights when capture is in place), so each is asked for by name: MariaDB answers "access denied"
+     * for a trigger that exists and the user may not see, "does not exist" for one that does not.
+     */
+    boolean present(Connection c, Table t) throws SQLException {
+        for (String purpose : PURPOSES) {
+            try (Statement st = c.createStatement(); ResultSet ignored = st.executeQuery("SHOW CREATE TRIGGER " + quotedTriggerName(t, purpose))) {
+                // present
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_TRG_DOES_NOT_EXIST) {
+                    return false;
+                }
+                if (e.getErrorCode() != ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+                    throw e;
+                }
+            }
+        }
+        return true;
     }
 
     List<String> dropTriggers(Table table) {

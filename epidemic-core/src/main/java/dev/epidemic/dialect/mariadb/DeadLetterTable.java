@@ -8,7 +8,7 @@ import java.sql.SQLException;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /** MariaDB's dead-letter table: JSON as LONGTEXT, {@code key} a reserved word, ON DUPLICATE KEY for the upsert. */
-record DeadLetterTable(OwnTables own) implements DeadLetters.Table {
+record DeadLetterTable(OwnTables own, Installation installation) implements DeadLetters.Table {
 
     @Override
     public String name() {
@@ -17,7 +17,7 @@ record DeadLetterTable(OwnTables own) implements DeadLetters.Table {
 
     @Override
     public boolean exists(Connection c) throws SQLException {
-        return own.installed(c);
+        return installation.installed(c);
     }
 
     @Override

@@ -2,10 +2,6 @@ package dev.epidemic.dialect.mariadb;
 
 import dev.epidemic.api.InvalidInputException;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
 
@@ -34,18 +30,6 @@ record OwnTables(String database, String schema) {
         if (schema.codePointCount(0, schema.length()) + 1 + LONGEST > 64) {
             throw new InvalidInputException("schema " + schema + " is too long for MariaDB, where it prefixes Epidemic's table names ("
                     + schema + "_schema_version) and a name has at most 64 characters; choose one of at most " + (64 - 1 - LONGEST) + " characters");
-        }
-    }
-
-    /** True when Epidemic's tables are installed in the database. */
-    boolean installed(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
-            ps.setString(1, database);
-            ps.setString(2, name("schema_version"));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
-            }
         }
     }
 

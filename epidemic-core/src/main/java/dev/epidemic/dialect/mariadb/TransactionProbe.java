@@ -38,6 +38,22 @@ final class TransactionProbe {
         this.own = own;
     }
 
+    /** A fresh answer, asking up to 20 times 120 ms apart (InnoDB refreshes its cache after 0.1 s without readers); null when all were stale. */
+    Result awaitFresh(Connection c) throws SQLException {
+        Result fresh = null;
+        for (int attempt = 0; attempt < 20 && fresh == null; attempt++) {
+            fresh = probe(c);
+            if (fresh == null) {
+                try {
+                    Thread.sleep(120);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return fresh;
+    }
+
     /** A fresh answer, or null when the cache was stale. Leaves {@code c} in autocommit mode. */
     Result probe(Connection c) throws SQLException {
         String nonce = UUID.randomUUID().toString();
