@@ -4,20 +4,16 @@ import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.MariaDbServer;
+import dev.epidemic.testing.SecurityDocs;
 import dev.epidemic.testing.Sql;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,7 +39,7 @@ class MariaDbPermissionTest {
     }
 
     @BeforeAll
-    static void setUp() throws IOException {
+    static void setUp() {
         url = MariaDbServer.get().createDatabase();
         database = MariaDbServer.database(url);
         dropUsers();
@@ -84,19 +80,8 @@ class MariaDbPermissionTest {
     }
 
     /** The GRANT statements of docs/security.md's MariaDB block, for {@code account} on the test's database. */
-    static List<String> documentedGrants(String account) throws IOException {
-        String docs = Files.readString(Path.of("..", "docs", "security.md"), StandardCharsets.UTF_8);
-        Matcher block = Pattern.compile("## MariaDB.*?```sql\\n(.*?)```", Pattern.DOTALL).matcher(docs);
-        assertThat(block.find()).as("a sql block in docs/security.md's MariaDB section").isTrue();
-        List<String> grants = new ArrayList<>();
-        for (String line : block.group(1).split("\\n")) {
-            String statement = line.replaceAll("--.*$", "").strip();
-            if (statement.startsWith("GRANT")) {
-                grants.add(statement.replace("consumer_user", account).replace("app_db.", "`" + database + "`.").replaceAll(";$", ""));
-            }
-        }
-        assertThat(grants).isNotEmpty();
-        return grants;
+    static List<String> documentedGrants(String account) {
+        return SecurityDocs.grants("## MariaDB", Map.of("consumer_user", account, "app_db.", "`" + database + "`."));
     }
 
     @Test
