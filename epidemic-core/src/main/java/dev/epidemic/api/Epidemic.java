@@ -256,7 +256,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
                     dialect.tableIds(c, tables); // an unknown or unwatched table fails here, before a consumer exists
                 }
                 // Created here, not on the dispatcher's thread, so that "the present" is the moment of start().
-                dialect.openConsumer(c, consumer, startAtPresent);
+                dialect.positions().open(c, consumer, startAtPresent);
             } catch (SQLException e) {
                 throw new EpidemicException("cannot install capture: " + e.getMessage(), e);
             }

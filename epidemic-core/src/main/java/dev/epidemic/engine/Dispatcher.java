@@ -127,10 +127,10 @@ public final class Dispatcher {
                     }
                     try (Connection reader = dataSource.getConnection();
                          Connection listener = dataSource.getConnection()) {
-                        dialect.prepareCommitter(committer);
-                        dialect.listen(listener);
+                        dialect.positions().prepareCommitter(committer);
+                        dialect.wakeUps().listen(listener);
                         int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
-                        position = dialect.openConsumer(committer, consumer, startAtPresent);
+                        position = dialect.positions().open(committer, consumer, startAtPresent);
                         handledAhead.clear();
                         log.info("Consumer {} started", consumer);
                         reportBrokenCapture(reader);
@@ -187,7 +187,7 @@ public final class Dispatcher {
         long lastActivity = System.nanoTime();
         boolean waiting = false;
         int idleStep = 0;
-        dialect.cancelWakeUp(listener, consumer); // a request left by an earlier run of this consumer
+        dialect.wakeUps().cancel(listener, consumer); // a request left by an earlier run of this consumer
         while (!stopping) {
             if (System.nanoTime() - lastReplayCheckNanos > CHECK_REPLAYS_EVERY.toNanos()) {
                 replayDeadLetters(committer);
@@ -204,30 +204,30 @@ public final class Dispatcher {
                 lastActivity = System.nanoTime();
                 idleStep = 0;
                 if (waiting) {
-                    dialect.cancelWakeUp(listener, consumer);
+                    dialect.wakeUps().cancel(listener, consumer);
                     waiting = false;
                 }
                 continue;
             }
             if (System.nanoTime() - lastActivity < settings.hotPeriod().toNanos()) {
-                dialect.awaitWakeUp(listener, (int) Math.max(1, settings.pollInterval().toMillis()));
+                dialect.wakeUps().await(listener, (int) Math.max(1, settings.pollInterval().toMillis()));
                 continue;
             }
             if (!waiting) {
-                dialect.requestWakeUp(listener, consumer);
+                dialect.wakeUps().request(listener, consumer);
                 waiting = true;
                 continue; // poll once more: a change may have committed just before the request
             }
             int wait = (int) Math.min(IDLE_WAITS_MILLIS[Math.min(idleStep++, IDLE_WAITS_MILLIS.length - 1)],
                     settings.idlePoll().toMillis());
-            if (dialect.awaitWakeUp(listener, wait)) {
+            if (dialect.wakeUps().await(listener, wait)) {
                 idleStep = 0;
                 lastActivity = System.nanoTime(); // hot again: the wake-up request is withdrawn after the read
                 lastReplayCheckNanos = 0; // the wake-up may be a replay request
             }
         }
         if (waiting) {
-            dialect.cancelWakeUp(listener, consumer);
+            dialect.wakeUps().cancel(listener, consumer);
         }
     }
 
@@ -236,8 +236,8 @@ public final class Dispatcher {
     }
 
     private Pass readOnce(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
-        if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
+        String upTo = position.window() != null ? position.window() : dialect.reader().currentSnapshot(reader, position);
+        if (position.window() == null && dialect.reader().sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, -1);
         }
         List<Entry> chunk = new ArrayList<>();
@@ -245,7 +245,7 @@ public final class Dispatcher {
         Pass[] failed = {null};
         SQLException[] storeFailure = {null};
         boolean[] cutShort = {false}; // stopped before the window's end: it is not complete
-        dialect.readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
+        dialect.reader().readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
             if (stopping) {
                 cutShort[0] = true;
                 return false;
@@ -521,7 +521,7 @@ public final class Dispatcher {
     }
 
     private void store(Connection committer) throws SQLException {
-        dialect.storePosition(committer, consumer, position);
+        dialect.positions().store(committer, consumer, position);
         lastStoreNanos = System.nanoTime();
     }
 

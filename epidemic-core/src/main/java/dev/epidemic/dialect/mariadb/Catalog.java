@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 import static dev.epidemic.dialect.Jdbc.execute;
+import static dev.epidemic.dialect.Jdbc.queryStrings;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
@@ -56,12 +57,12 @@ final class Catalog {
         if (own.isOwn(tablePart.name())) {
             throw new InvalidInputException("table " + text + " is one of Epidemic's own tables; watch a table of your own");
         }
-        String tableName = match(strings(c, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND LOWER(TABLE_NAME) = LOWER(?)",
+        String tableName = match(queryStrings(c, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND LOWER(TABLE_NAME) = LOWER(?)",
                 schemaName, tablePart.name()), tablePart);
         if (tableName == null) {
             return null;
         }
-        String type = strings(c, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+        String type = queryStrings(c, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
                 schemaName, tableName).stream().findFirst().orElse(null);
         if (!"BASE TABLE".equals(type) && !"SYSTEM VERSIONED".equals(type)) {
             throw new InvalidInputException(schemaName + "." + tableName + " is not a table (" + type + "); only base tables can be watched");
@@ -86,7 +87,7 @@ final class Catalog {
     }
 
     List<String> primaryKey(Connection c, Table t) throws SQLException {
-        return strings(c, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'"
+        return queryStrings(c, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'"
                 + " ORDER BY SEQ_IN_INDEX", t.schema(), t.name());
     }
 
@@ -152,22 +153,5 @@ final class Catalog {
         }
         List<String> folded = candidates.stream().filter(n -> n.equalsIgnoreCase(part.name())).toList();
         return folded.size() == 1 ? folded.get(0) : null;
-    }
-
-
-    /** The first column of every row of {@code sql}, its parameters bound to {@code parameters}. */
-    private static List<String> strings(Connection c, String sql, String... parameters) throws SQLException {
-        List<String> result = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.length; i++) {
-                ps.setString(i + 1, parameters[i]);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    result.add(rs.getString(1));
-                }
-            }
-        }
-        return result;
     }
 }

@@ -4,11 +4,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 
 import static dev.epidemic.dialect.Jdbc.execute;
+import static dev.epidemic.dialect.Jdbc.queryBoolean;
 import static dev.epidemic.dialect.Jdbc.queryLong;
 
 /** Creates Epidemic's tables in the application's database ({@link OwnTables}), and tells whether they are there. */
@@ -78,14 +77,8 @@ final class Installation {
     }
 
     boolean installed(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
-            ps.setString(1, own.database());
-            ps.setString(2, own.name("schema_version"));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
-            }
-        }
+        return queryBoolean(c, "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                own.database(), own.name("schema_version"));
     }
 
     /** Drops every table of Epidemic's, after a first watch that failed half-way. */

@@ -32,6 +32,7 @@ public final class MariaDbDialect implements Dialect {
     private final Consumers consumers;
     private final PendingChanges pending;
     private final NamedLocks locks;
+    private final Polling polling = new Polling();
     private final DeadLetters deadLetters;
     private final Pruning pruning;
 
@@ -91,56 +92,21 @@ public final class MariaDbDialect implements Dialect {
         return registry.tableIds(c, tables);
     }
 
-    // ---------------------------------------------------------------- positions and reading
+    // ---------------------------------------------------------------- reading, positions, wake-ups and leadership
 
     @Override
-    public Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
-        return positions.openConsumer(c, consumer, startAtPresent);
+    public Reader reader() {
+        return windows;
     }
 
     @Override
-    public void storePosition(Connection c, String consumer, Position position) throws SQLException {
-        positions.store(c, consumer, position);
+    public PositionStore positions() {
+        return positions;
     }
 
     @Override
-    public String currentSnapshot(Connection c, Position from) throws SQLException {
-        return windows.currentSnapshot(c, from);
-    }
-
-    @Override
-    public boolean sameSnapshot(String a, String b) {
-        return windows.sameSnapshot(a, b);
-    }
-
-    @Override
-    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
-        windows.readWindow(c, position, upTo, tableIds, fetchSize, sink);
-    }
-
-    // ---------------------------------------------------------------- wake-ups: MariaDB has no NOTIFY, so the dispatcher polls
-
-    @Override
-    public void requestWakeUp(Connection listener, String consumer) {
-    }
-
-    @Override
-    public void cancelWakeUp(Connection listener, String consumer) {
-    }
-
-    @Override
-    public void listen(Connection connection) {
-    }
-
-    /** Sleeps: the dispatcher's idle waits grow from milliseconds to its idle-poll bound. */
-    @Override
-    public boolean awaitWakeUp(Connection connection, int millis) {
-        try {
-            Thread.sleep(Math.max(1, millis));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return false;
+    public WakeUpSource wakeUps() {
+        return polling;
     }
 
     @Override
@@ -148,7 +114,7 @@ public final class MariaDbDialect implements Dialect {
         return locks.tryLead(c, consumer);
     }
 
-    // ---------------------------------------------------------------- dead letters, status and prune
+    // ---------------------------------------------------------------- bookkeeping
 
     @Override
     public DeadLetters deadLetters() {

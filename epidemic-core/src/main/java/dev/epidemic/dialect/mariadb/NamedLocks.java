@@ -12,6 +12,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HexFormat;
 
+import static dev.epidemic.dialect.Jdbc.queryBoolean;
+
 /**
  * MariaDB's named locks (GET_LOCK): one active dispatcher per consumer, and one install at a time. They
  * belong to the session, so the server releases them when their holder's connection ends, and they are
@@ -26,12 +28,7 @@ final class NamedLocks {
 
     /** Makes this session the consumer's only active dispatcher; false when another session is. */
     boolean tryLead(Connection c, String consumer) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
-            ps.setString(1, name("consumer " + consumer));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getInt(1) == 1;
-            }
-        }
+        return queryBoolean(c, "SELECT GET_LOCK(?, 0) = 1", name("consumer " + consumer));
     }
 
     /** Runs {@code work} while no other process installs or watches in this database. */

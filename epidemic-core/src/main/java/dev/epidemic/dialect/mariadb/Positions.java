@@ -1,6 +1,7 @@
 package dev.epidemic.dialect.mariadb;
 
 import dev.epidemic.dialect.Consumers;
+import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Position;
 import dev.epidemic.dialect.mariadb.LogState.Gap;
 
@@ -14,7 +15,7 @@ import java.util.List;
 import static dev.epidemic.dialect.Jdbc.queryLong;
 
 /** Consumers' positions: where a new consumer starts (a {@link LogState} with the gaps it must wait for), and storing them. */
-final class Positions {
+final class Positions implements Dialect.PositionStore {
     private final OwnTables own;
     private final Installation installation;
     private final Consumers consumers;
@@ -29,7 +30,8 @@ final class Positions {
         this.windows = windows;
     }
 
-    Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
+    @Override
+    public Position open(Connection c, String consumer, boolean startAtPresent) throws SQLException {
         Consumers.requireName(consumer);
         Position stored = storedPosition(c, consumer);
         if (stored != null) {
@@ -79,7 +81,8 @@ final class Positions {
         return installation.installed(c) ? consumers.position(c, consumer) : null;
     }
 
-    void store(Connection c, String consumer, Position p) throws SQLException {
+    @Override
+    public void store(Connection c, String consumer, Position p) throws SQLException {
         consumers.store(c, consumer, p);
     }
 }

@@ -15,11 +15,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
 import static dev.epidemic.dialect.Jdbc.execute;
+import static dev.epidemic.dialect.Jdbc.prepare;
 
 /**
  * Which tables are watched (the registry, {@code watched_table}), and watching and unwatching them: the
@@ -72,30 +72,32 @@ final class Registry {
     WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
         Plan plan = plan(c, table, columns, keyColumns);
         Table info = plan.info();
-        List<Column> all = plan.all();
         WatchedTable wanted = plan.wanted();
-        List<String> keys = wanted.keyColumns();
-        List<String> watched = wanted.columns();
         return locks.whileInstalling(c, () -> {
             WatchedTable before = installation.installed(c) ? registered(c, info) : null;
-            if (before != null && before.keyColumns().equals(keys) && before.columns().equals(watched) && capture.present(c, info)) {
+            if (before != null && before.keyColumns().equals(wanted.keyColumns()) && before.columns().equals(wanted.columns())
+                    && capture.present(c, info)) {
                 return wanted;
             }
             boolean freshSchema = !installation.installed(c);
             installation.install(c);
             Integer previousId = before == null ? null : registrationId(c, info);
             try {
-                int id = register(c, info, keys, watched);
-                for (String ddl : capture.createTriggers(info, id, all, keys, watched)) {
-                    execute(c, ddl);
-                }
+                createTriggers(c, info, register(c, info, wanted.keyColumns(), wanted.columns()), plan.all(), wanted);
             } catch (SQLException | RuntimeException e) {
-                undoWatch(c, info, all, before, previousId, freshSchema);
+                undoWatch(c, info, plan.all(), before, previousId, freshSchema);
                 throw e;
             }
-            log.info("Watching {} (columns {})", info.display(), watched);
+            log.info("Watching {} (columns {})", info.display(), wanted.columns());
             return wanted;
         });
+    }
+
+    /** Creates (or replaces) the table's capture triggers for the key and columns of {@code watched}. */
+    private void createTriggers(Connection c, Table info, int tableId, List<Column> all, WatchedTable watched) throws SQLException {
+        for (String ddl : capture.createTriggers(info, tableId, all, watched.keyColumns(), watched.columns())) {
+            execute(c, ddl);
+        }
     }
 
     /** Puts the catalog back as it was before a watch that failed half-way. */
@@ -113,9 +115,7 @@ final class Registry {
                 deleteRegistration(c, info);
             } else {
                 register(c, info, before.keyColumns(), before.columns());
-                for (String ddl : capture.createTriggers(info, previousId, all, before.keyColumns(), before.columns())) {
-                    execute(c, ddl);
-                }
+                createTriggers(c, info, previousId, all, before);
             }
         } catch (SQLException | RuntimeException undo) {
             log.warn("Could not undo a failed watch of {}: {}", info.display(), undo.getMessage());
@@ -192,18 +192,7 @@ final class Registry {
     }
 
     List<WatchedTable> list(Connection c) throws SQLException {
-        List<WatchedTable> result = new ArrayList<>();
-        if (!installation.installed(c)) {
-            return result;
-        }
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT schema_name, table_name, key_columns, columns FROM " + own.watchedTable()
-                     + " WHERE active ORDER BY schema_name, table_name")) {
-            while (rs.next()) {
-                result.add(new WatchedTable(rs.getString(1), rs.getString(2), fromJson(rs.getString(3)), fromJson(rs.getString(4))));
-            }
-        }
-        return result;
+        return installation.installed(c) ? registrations(c, " ORDER BY schema_name, table_name") : List.of();
     }
 
     WatchedTable watched(Connection c, String table) throws SQLException {
@@ -215,14 +204,20 @@ final class Registry {
     }
 
     private WatchedTable registered(Connection c, Table t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT schema_name, table_name, key_columns, columns FROM " + own.watchedTable()
-                + " WHERE schema_name = ? AND table_name = ? AND active")) {
-            ps.setString(1, t.schema());
-            ps.setString(2, t.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new WatchedTable(rs.getString(1), rs.getString(2), fromJson(rs.getString(3)), fromJson(rs.getString(4))) : null;
+        return registrations(c, " AND schema_name = ? AND table_name = ?", t.schema(), t.name()).stream().findFirst().orElse(null);
+    }
+
+    /** The active registrations, of the rows that {@code condition} (and its parameters) selects. */
+    private List<WatchedTable> registrations(Connection c, String condition, String... parameters) throws SQLException {
+        List<WatchedTable> result = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, "SELECT schema_name, table_name, key_columns, columns FROM " + own.watchedTable()
+                + " WHERE active" + condition, (Object[]) parameters);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                result.add(new WatchedTable(rs.getString(1), rs.getString(2), fromJson(rs.getString(3)), fromJson(rs.getString(4))));
             }
         }
+        return result;
     }
 
     int[] tableIds(Connection c, List<String> tables) throws SQLException {

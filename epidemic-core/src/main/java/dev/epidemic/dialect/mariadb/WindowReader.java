@@ -1,5 +1,6 @@
 package dev.epidemic.dialect.mariadb;
 
+import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Dialect.RowSink;
 import dev.epidemic.dialect.Jdbc;
 import dev.epidemic.dialect.LogRows;
@@ -20,14 +21,14 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 import static dev.epidemic.dialect.Jdbc.execute;
-import static dev.epidemic.dialect.Jdbc.rollbackQuietly;
+import static dev.epidemic.dialect.Jdbc.inTransaction;
 
 /**
  * Reading the log by windows between two {@link LogState}s: ids are taken before commit, so a window is
  * cut by the gaps in the ids, re-checked until they fill or their transactions have certainly ended
  * (the {@link TransactionProbe}), and handed over in (last id of its transaction, id) order.
  */
-final class WindowReader {
+final class WindowReader implements Dialect.Reader {
     private static final long PROBE_EVERY_NANOS = Duration.ofMillis(200).toNanos();
 
     private final OwnTables own;
@@ -45,7 +46,8 @@ final class WindowReader {
      * made before this read showed) and that are still missing are dropped. Then, now and then, a probe
      * measures the new gaps' bounds and marks the gaps whose transactions have all ended.
      */
-    String currentSnapshot(Connection c, Position from) throws SQLException {
+    @Override
+    public String currentSnapshot(Connection c, Position from) throws SQLException {
         LogState state = LogState.parse(from.delivered());
         List<Gap> gaps = new ArrayList<>();
         long highWater = consistently(c, () -> {
@@ -86,7 +88,8 @@ final class WindowReader {
         return result;
     }
 
-    boolean sameSnapshot(String a, String b) {
+    @Override
+    public boolean sameSnapshot(String a, String b) {
         return a.equals(b);
     }
 
@@ -115,7 +118,8 @@ final class WindowReader {
         return !upTo.inGap(id);
     }
 
-    void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
+    @Override
+    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
         String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at FROM ("
@@ -161,21 +165,12 @@ final class WindowReader {
 
     /** Runs {@code work} in one REPEATABLE READ snapshot, so that its reads agree with each other. */
     static <T> T consistently(Connection c, Jdbc.SqlWork<T> work) throws SQLException {
-        boolean autoCommit = c.getAutoCommit();
         if (c.getTransactionIsolation() != Connection.TRANSACTION_REPEATABLE_READ) {
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
         }
-        c.setAutoCommit(false);
-        try {
+        return inTransaction(c, () -> {
             execute(c, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
-            T result = work.run();
-            c.commit();
-            return result;
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(c);
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
+            return work.run();
+        });
     }
 }

@@ -1,6 +1,7 @@
 package dev.epidemic.dialect.postgres;
 
 import dev.epidemic.dialect.Consumers;
+import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Position;
 
 import java.sql.Connection;
@@ -10,7 +11,7 @@ import java.sql.SQLException;
 import static dev.epidemic.dialect.Jdbc.execute;
 
 /** Consumers' positions: where a new consumer starts, and storing them cheaply. */
-final class Positions {
+final class Positions implements Dialect.PositionStore {
     private final String s; // the schema, quoted
     private final Consumers consumers;
 
@@ -19,7 +20,8 @@ final class Positions {
         this.consumers = consumers;
     }
 
-    Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
+    @Override
+    public Position open(Connection c, String consumer, boolean startAtPresent) throws SQLException {
         Consumers.requireName(consumer);
         // "The oldest retained change": nothing at or after the oldest logged transaction, nor anything
         // still running, counts as delivered.
@@ -35,12 +37,14 @@ final class Positions {
         return consumers.position(c, consumer);
     }
 
-    void store(Connection c, String consumer, Position p) throws SQLException {
+    @Override
+    public void store(Connection c, String consumer, Position p) throws SQLException {
         consumers.store(c, consumer, p);
     }
 
     /** Positions are stored without waiting for the WAL flush: a position lost in a crash only means redelivery. */
-    void prepareCommitter(Connection c) throws SQLException {
+    @Override
+    public void prepareCommitter(Connection c) throws SQLException {
         execute(c, "SET synchronous_commit = off");
     }
 }

@@ -92,58 +92,21 @@ public final class PostgresDialect implements Dialect {
         return capture.captureProblems(c);
     }
 
-    // ---------------------------------------------------------------- positions and reading
+    // ---------------------------------------------------------------- reading, positions, wake-ups and leadership
 
     @Override
-    public Position openConsumer(Connection c, String consumer, boolean startAtPresent) throws SQLException {
-        return positions.openConsumer(c, consumer, startAtPresent);
+    public Reader reader() {
+        return windows;
     }
 
     @Override
-    public void storePosition(Connection c, String consumer, Position position) throws SQLException {
-        positions.store(c, consumer, position);
+    public PositionStore positions() {
+        return positions;
     }
 
     @Override
-    public void prepareCommitter(Connection c) throws SQLException {
-        positions.prepareCommitter(c);
-    }
-
-    @Override
-    public String currentSnapshot(Connection c, Position from) throws SQLException {
-        return windows.currentSnapshot(c, from);
-    }
-
-    @Override
-    public boolean sameSnapshot(String a, String b) {
-        return windows.sameSnapshot(a, b);
-    }
-
-    @Override
-    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
-        windows.readWindow(c, position, upTo, tableIds, fetchSize, sink);
-    }
-
-    // ---------------------------------------------------------------- wake-ups and leadership
-
-    @Override
-    public void requestWakeUp(Connection listener, String consumer) throws SQLException {
-        wakeUps.requestWakeUp(listener, consumer);
-    }
-
-    @Override
-    public void cancelWakeUp(Connection listener, String consumer) throws SQLException {
-        wakeUps.cancelWakeUp(listener, consumer);
-    }
-
-    @Override
-    public void listen(Connection c) throws SQLException {
-        wakeUps.listen(c);
-    }
-
-    @Override
-    public boolean awaitWakeUp(Connection c, int millis) throws SQLException {
-        return wakeUps.awaitWakeUp(c, millis);
+    public WakeUpSource wakeUps() {
+        return wakeUps;
     }
 
     @Override
@@ -151,7 +114,7 @@ public final class PostgresDialect implements Dialect {
         return leadership.tryLead(c, consumer);
     }
 
-    // ---------------------------------------------------------------- dead letters, status and prune
+    // ---------------------------------------------------------------- bookkeeping
 
     @Override
     public DeadLetters deadLetters() {

@@ -1,5 +1,6 @@
 package dev.epidemic.dialect.postgres;
 
+import dev.epidemic.dialect.Dialect;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -14,7 +15,7 @@ import static dev.epidemic.dialect.SqlText.quoteIdent;
  * Wake-ups by NOTIFY on a channel named after the schema, sent by writers only while some dispatcher is
  * idle and has asked for one (it is listed in {@code waiting}), so that busy dispatchers cost writers nothing.
  */
-final class WakeUps {
+final class WakeUps implements Dialect.WakeUpSource {
     private final String schema;
     private final String s; // the schema, quoted
 
@@ -23,7 +24,8 @@ final class WakeUps {
         this.s = quoteIdent(schema);
     }
 
-    void requestWakeUp(Connection listener, String consumer) throws SQLException {
+    @Override
+    public void request(Connection listener, String consumer) throws SQLException {
         // Registered from the listening backend, so that a dispatcher that died (and took its backend
         // with it) is recognised and removed by the next one that goes idle.
         try (PreparedStatement ps = listener.prepareStatement("INSERT INTO " + s + ".waiting (consumer, pid) VALUES (?, pg_catalog.pg_backend_pid())"
@@ -35,20 +37,23 @@ final class WakeUps {
         }
     }
 
-    void cancelWakeUp(Connection listener, String consumer) throws SQLException {
+    @Override
+    public void cancel(Connection listener, String consumer) throws SQLException {
         try (PreparedStatement ps = listener.prepareStatement("DELETE FROM " + s + ".waiting WHERE consumer = ?")) {
             ps.setString(1, consumer);
             ps.executeUpdate();
         }
     }
 
-    void listen(Connection c) throws SQLException {
+    @Override
+    public void listen(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("LISTEN " + quoteIdent(schema));
         }
     }
 
-    boolean awaitWakeUp(Connection c, int millis) throws SQLException {
+    @Override
+    public boolean await(Connection c, int millis) throws SQLException {
         PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(Math.max(1, millis));
         return notifications != null && notifications.length > 0;
     }

@@ -1,5 +1,6 @@
 package dev.epidemic.dialect.postgres;
 
+import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Dialect.RowSink;
 import dev.epidemic.dialect.LogRows;
 import dev.epidemic.dialect.Position;
@@ -11,21 +12,22 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 
-import static dev.epidemic.dialect.Jdbc.rollbackQuietly;
+import static dev.epidemic.dialect.Jdbc.inTransaction;
 
 /**
  * Reading the log by snapshot windows (DESIGN.md): a window is every change whose transaction is visible
  * in the new snapshot and was not in the delivered one, handed over in (last id of its transaction, id)
  * order.
  */
-final class WindowReader {
+final class WindowReader implements Dialect.Reader {
     private final String s; // the schema, quoted
 
     WindowReader(String quotedSchema) {
         this.s = quotedSchema;
     }
 
-    String currentSnapshot(Connection c, Position from) throws SQLException {
+    @Override
+    public String currentSnapshot(Connection c, Position from) throws SQLException {
         // Prepared, so that pgjdbc keeps it prepared on the server: the dispatcher asks before every read.
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_current_snapshot()::text"); ResultSet rs = ps.executeQuery()) {
             rs.next();
@@ -33,7 +35,8 @@ final class WindowReader {
         }
     }
 
-    boolean sameSnapshot(String a, String b) {
+    @Override
+    public boolean sameSnapshot(String a, String b) {
         return a.equals(b);
     }
 
@@ -73,32 +76,27 @@ final class WindowReader {
         return i;
     }
 
-    void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
+    @Override
+    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         String sql = windowSql(tableIds != null,
                 "SELECT o.id, o.txid::text, o.tx_last_id, t.schema_name || '.' || t.table_name, o.op, o.key::text, o.old::text, o.new::text, o.at"
                         + " FROM ordered o JOIN " + s + ".watched_table t ON t.id = o.table_id"
                         + " WHERE (o.tx_last_id, o.id) > (?, ?) ORDER BY o.tx_last_id, o.id");
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false); // a cursor streams only inside a transaction
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = bindWindow(ps, position.delivered(), upTo, tableIds, c);
-            boolean resuming = upTo.equals(position.window());
-            ps.setLong(i++, resuming ? position.afterTxLastId() : 0);
-            ps.setLong(i, resuming ? position.afterId() : 0);
-            ps.setFetchSize(fetchSize);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (!sink.accept(LogRows.read(rs, 1, Timestamptz.COLUMNS))) {
-                        break;
+        inTransaction(c, () -> { // a cursor streams only inside a transaction
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = bindWindow(ps, position.delivered(), upTo, tableIds, c);
+                boolean resuming = upTo.equals(position.window());
+                ps.setLong(i++, resuming ? position.afterTxLastId() : 0);
+                ps.setLong(i, resuming ? position.afterId() : 0);
+                ps.setFetchSize(fetchSize);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (!sink.accept(LogRows.read(rs, 1, Timestamptz.COLUMNS))) {
+                            break;
+                        }
                     }
                 }
             }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(c);
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
+        });
     }
 }
