@@ -8,9 +8,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static dev.epidemic.dialect.mariadb.Names.literal;
 import static dev.epidemic.dialect.mariadb.Names.quote;
@@ -59,17 +59,15 @@ final class Capture {
         String log = own.changeLog();
         String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at) VALUES (" + tableId + ", ";
         String at = "UNIX_TIMESTAMP(SYSDATE(6))"; // the moment the change was logged: ids are taken in this order
-        Set<String> compared = new LinkedHashSet<>(keys);
-        compared.addAll(watched);
-        List<String> changed = new ArrayList<>();
-        for (String column : compared) {
-            changed.add("NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")");
-        }
+        // An UPDATE is logged when a key or watched column changed: <=> is equality that NULLs pass.
+        String changed = Stream.concat(keys.stream(), watched.stream()).distinct()
+                .map(column -> "NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")")
+                .collect(Collectors.joining(" OR "));
         List<String> statements = new ArrayList<>();
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + ")");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
-                + " FOR EACH ROW IF " + String.join(" OR ", changed) + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
+                + " FOR EACH ROW IF " + changed + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
                 + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + ")");
