@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 url="${1:-}"
 if [ -z "$url" ] || [ "$url" = "--smoke" ]; then
-  mysql -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS epidemic_bench; DROP DATABASE IF EXISTS epidemic_bench_log; CREATE DATABASE epidemic_bench"
+  mysql -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS epidemic_bench; CREATE DATABASE epidemic_bench"
   url="jdbc:mariadb://127.0.0.1:3306/epidemic_bench?user=root"
 else
   shift

@@ -78,10 +78,10 @@ class PruneTest {
             assertThat(admin.prune().retained()).isZero();
         }
         assertThat(fast.changes()).hasSize(340);
-        assertThat(db.queryLong("SELECT count(*) FROM " + db.logSchema() + ".change_log")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("change_log"))).isZero();
         if (!server.isPostgres()) {
             // The log is system-versioned: deleted rows become history rows, which prune deletes too.
-            assertThat(db.queryLong("SELECT count(*) FROM " + db.logSchema() + ".change_log FOR SYSTEM_TIME ALL")).isZero();
+            assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("change_log") + " FOR SYSTEM_TIME ALL")).isZero();
             return;
         }
         // Passed slots were TRUNCATEd, not DELETEd: no dead tuples, no pages left behind.

@@ -32,20 +32,21 @@ import java.util.concurrent.atomic.LongAdder;
  *       (target: p50 at most 50 ms).</li>
  * </ol>
  * Usage: {@code MariaDbBenchmark JDBC_URL [--smoke]} with a {@code jdbc:mariadb:} URL naming a database;
- * tables bench_* are created there and Epidemic's log goes to DATABASE_log (both dropped first).
+ * tables bench_* are created there, and Epidemic keeps its log beside them in tables bench_epidemic_* (schema
+ * {@code bench_epidemic}); every bench_* table is dropped first.
  * Figures are printed, never asserted.
  */
 public final class MariaDbBenchmark {
     private static final int CLIENTS = 8;
 
     private final String url;
-    private final String logSchema;
+    /** The prefix of Epidemic's tables: bench_, so that the set-up's sweep of bench_* tables removes them too. */
+    private final String logSchema = "bench_epidemic";
     private final boolean smoke;
     private final int rounds;
 
     private MariaDbBenchmark(String url, boolean smoke) {
         this.url = url;
-        this.logSchema = database(url) + "_log";
         this.smoke = smoke;
         this.rounds = smoke ? 1 : 3;
     }
@@ -78,9 +79,8 @@ public final class MariaDbBenchmark {
     }
 
     private void setUp() throws SQLException {
-        exec("DROP DATABASE IF EXISTS `" + logSchema + "`",
-                "DROP TABLE IF EXISTS bench_plain, bench_watched, bench_drain, bench_latency",
-                "CREATE TABLE bench_plain (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100), qty INT, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))",
+        dropBenchTables();
+        exec("CREATE TABLE bench_plain (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100), qty INT, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))",
                 "CREATE TABLE bench_watched (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100), qty INT, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))",
                 "CREATE TABLE bench_drain (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100), qty INT)",
                 "CREATE TABLE bench_latency (id BIGINT PRIMARY KEY, name VARCHAR(100))");
@@ -292,22 +292,26 @@ public final class MariaDbBenchmark {
         return String.format(Locale.ROOT, format + "-" + format, min, max);
     }
 
+    /** Every bench_* table of the database: the benchmark's and Epidemic's (its triggers go with their tables). */
+    private void dropBenchTables() throws SQLException {
+        List<String> tables = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT TABLE_NAME FROM information_schema.TABLES"
+                     + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'bench\\_%'")) {
+            while (rs.next()) {
+                tables.add("`" + rs.getString(1).replace("`", "``") + "`");
+            }
+        }
+        if (!tables.isEmpty()) {
+            exec("DROP TABLE IF EXISTS " + String.join(", ", tables));
+        }
+    }
+
     private void exec(String... statements) throws SQLException {
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
             for (String sql : statements) {
                 st.execute(sql);
             }
         }
-    }
-
-    private static String database(String url) {
-        String path = url.substring(url.indexOf("//") + 2);
-        path = path.substring(path.indexOf('/') + 1);
-        int q = path.indexOf('?');
-        String name = q < 0 ? path : path.substring(0, q);
-        if (name.isEmpty()) {
-            throw new IllegalArgumentException("the URL names no database: " + url);
-        }
-        return name;
     }
 }

@@ -9,7 +9,7 @@ public interface ChaosTarget extends AutoCloseable {
     /** The JDBC URL of the run's own database, with the user in it. */
     String url();
 
-    /** The schema Epidemic keeps its log in (on MariaDB a database, so one of the run's own). */
+    /** The schema Epidemic keeps its log in (on MariaDB the prefix of its tables in the run's database). */
     String logSchema();
 
     /** The SQL of this kind of database. */

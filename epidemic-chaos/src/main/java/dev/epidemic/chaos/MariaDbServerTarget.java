@@ -14,12 +14,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A MariaDB server the harness does not own, so it is never restarted. The run gets two databases of its
- * own, {@code epidemic_chaos_PID_N} for the tables and {@code ..._log} for Epidemic's log (on MariaDB a
- * schema is a database), and a user of its own for the consumer, whose connections are found by that user
- * and ended with KILL CONNECTION (MariaDB has no application name in its process list, and
- * performance_schema is often off). All three are dropped at the end, and those of a harness that died
- * (its process is gone) at the next start.
+ * A MariaDB server the harness does not own, so it is never restarted. The run gets a database of its
+ * own, {@code epidemic_chaos_PID_N}, for its tables and Epidemic's (which live beside them), and a user of
+ * its own for the consumer, whose connections are found by that user and ended with KILL CONNECTION
+ * (MariaDB has no application name in its process list, and performance_schema is often off). Both are
+ * dropped at the end, and those of a harness that died (its process is gone) at the next start, with the
+ * {@code ..._log} databases that older versions of the harness made for Epidemic's log.
  */
 final class MariaDbServerTarget implements ChaosTarget {
     private static final Pattern URL = Pattern.compile("jdbc:(?:mariadb|mysql)://([^/?]+)/?([^?]*)(\\?.*)?");
@@ -50,9 +50,9 @@ final class MariaDbServerTarget implements ChaosTarget {
             for (String host : List.of("%", "localhost")) {
                 String user = "'" + database + "'@'" + host + "'";
                 st.execute("CREATE USER " + user + " IDENTIFIED BY '" + consumerPassword + "'");
-                // What docs/mariadb.md asks of a consumer: its databases, and PROCESS for innodb_trx.
+                // Its database (more than docs/security.md's consumer grants, which name tables that exist only once
+                // the run has installed them), and PROCESS for innodb_trx.
                 st.execute("GRANT ALL PRIVILEGES ON " + database + ".* TO " + user);
-                st.execute("GRANT ALL PRIVILEGES ON " + database + "_log.* TO " + user);
                 st.execute("GRANT PROCESS ON *.* TO " + user);
             }
         } catch (SQLException e) {
@@ -73,7 +73,7 @@ final class MariaDbServerTarget implements ChaosTarget {
 
     @Override
     public String logSchema() {
-        return database + "_log";
+        return "epidemic";
     }
 
     @Override

@@ -65,7 +65,7 @@ public final class EpidemicCommand implements Callable<Integer> {
     String passwordFile;
 
     @Option(names = "--schema", paramLabel = "SCHEMA", scope = ScopeType.INHERIT,
-            description = "The schema Epidemic keeps its change log in (default: epidemic).")
+            description = "The schema Epidemic keeps its change log in (default: epidemic); on MariaDB the prefix of its tables in the URL's database (epidemic_change_log, ...).")
     String schema;
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT,

@@ -129,6 +129,8 @@ class BadInputTest {
         cases.add(new Case("no URL at all", Map.of(), List.of("list"), 2, "no database given"));
         cases.add(new Case("not a JDBC URL", Map.of(), List.of("list", "--url", "postgres://localhost/x"), 2, "unsupported JDBC URL"));
         cases.add(new Case("malformed port", Map.of(), List.of("list", "--url", "jdbc:postgresql://127.0.0.1:notaport/x"), 2, "malformed"));
+        cases.add(new Case("MariaDB URL without a database", Map.of(), List.of("list", "--url", "jdbc:mariadb://127.0.0.1:1/?user=root"), 2,
+                "the MariaDB URL names no database: jdbc:mariadb://127.0.0.1:1/?user=root"));
         cases.add(new Case("malformed URL in the environment", Map.of("EPIDEMIC_URL", "jdbc:nosuch:x"), List.of("status"), 2, "unsupported JDBC URL"));
         cases.add(new Case("server down (a closed port)", Map.of(), List.of("status", "--url", UNREACHABLE), 1, "Connection refused"));
         cases.add(new Case("unknown host", Map.of(), List.of("list", "--url", "jdbc:postgresql://no-such-host.invalid/x"), 1, "unknown host"));

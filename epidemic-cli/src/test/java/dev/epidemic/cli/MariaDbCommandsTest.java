@@ -3,6 +3,7 @@ package dev.epidemic.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.epidemic.testing.MariaDbServer;
+import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.Target;
 import org.junit.jupiter.api.Test;
 
@@ -57,5 +58,42 @@ class MariaDbCommandsTest {
         CliProcess rest = CliProcess.runToEnd(Duration.ofSeconds(30), db.cli("tail", "--consumer", "c1", "--idle-exit", "3").toArray(String[]::new));
         assertThat(TailTest.parse(rest.lines())).singleElement().satisfies(c -> assertThat(c.get("new").get("username").asText()).isEqualTo("bob 😀"));
         assertThat(Cli.run(db.cli("prune").toArray(String[]::new)).out()).isEqualTo("deleted 4 changes; retained 0 for 1 consumers\n");
+    }
+
+    @Test
+    void aConsumerOfOneDatabaseSeesNeitherTheTablesNorTheChangesOfAnother() throws Exception {
+        // The report: databases xa and xb on one server, both with the default --schema.
+        String xa = MariaDbServer.get().createDatabase();
+        String xb = MariaDbServer.get().createDatabase();
+        Sql.exec(xa, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+        Sql.exec(xb, "CREATE TABLE secret (id int PRIMARY KEY, card text)");
+        assertThat(Cli.run("--url", xa, "watch", "t").exitCode()).isZero();
+        assertThat(Cli.run("--url", xb, "watch", "secret").exitCode()).isZero();
+        Sql.exec(xb, "INSERT INTO secret VALUES (1, '4111-1111')");
+        Sql.exec(xa, "INSERT INTO t VALUES (1, 'mine')");
+
+        CliProcess tail = CliProcess.runToEnd(Duration.ofSeconds(30), "--url", xa, "tail", "--consumer", "c", "--idle-exit", "3");
+
+        assertThat(TailTest.parse(tail.lines())).singleElement()
+                .satisfies(c -> assertThat(c.get("table").asText()).isEqualTo(MariaDbServer.database(xa) + ".t"));
+        assertThat(Cli.run("--url", xa, "list").out()).contains(MariaDbServer.database(xa) + ".t").doesNotContain("secret");
+        JsonNode statusOfB = JSON.readTree(Cli.run("--url", xb, "status", "--json").out());
+        assertThat(statusOfB).isEmpty(); // consumer c is xa's alone
+    }
+
+    @Test
+    void aTableOfAnotherDatabaseIsBadInputThatSaysWhereToConnect() {
+        Target db = MariaDbServer.get().create();
+        String other = MariaDbServer.get().createDatabase();
+        Sql.exec(other, "CREATE TABLE t (id int PRIMARY KEY)");
+        String table = MariaDbServer.database(other) + ".t";
+        List<String> before = db.catalogFingerprint();
+
+        Cli.Result watch = Cli.run(db.cli("watch", table).toArray(String[]::new));
+
+        assertThat(watch.exitCode()).isEqualTo(2);
+        assertThat(watch.errLines()).singleElement().asString().contains(table).contains("connect to " + MariaDbServer.database(other));
+        assertThat(db.catalogFingerprint()).isEqualTo(before);
+        assertThat(Sql.queryLong(other, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()")).isZero();
     }
 }

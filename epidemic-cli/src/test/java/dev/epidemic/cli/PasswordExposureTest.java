@@ -1,5 +1,6 @@
 package dev.epidemic.cli;
 
+import dev.epidemic.testing.SecurityDocs;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.TestDatabase;
 import org.junit.jupiter.api.Test;
@@ -15,8 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -103,19 +102,8 @@ class PasswordExposureTest {
     }
 
     /** The GRANT statements of docs/security.md's consumer block, for {@code role}. */
-    static List<String> documentedGrants(String role) throws IOException {
-        String docs = Files.readString(Path.of("..", "docs", "security.md"), StandardCharsets.UTF_8);
-        Matcher block = Pattern.compile("```sql\\n(.*?)```", Pattern.DOTALL).matcher(docs);
-        assertThat(block.find()).as("a sql block in docs/security.md").isTrue();
-        List<String> grants = new ArrayList<>();
-        for (String line : block.group(1).split("\\n")) {
-            String statement = line.replaceAll("--.*$", "").strip();
-            if (statement.startsWith("GRANT")) {
-                grants.add(statement.replace("consumer_role", role).replaceAll(";$", ""));
-            }
-        }
-        assertThat(grants).isNotEmpty();
-        return grants;
+    static List<String> documentedGrants(String role) {
+        return SecurityDocs.grants("## Who needs what", Map.of("consumer_role", role));
     }
 
     private static String[] withCommand(List<String> options, String... command) {

@@ -153,7 +153,10 @@ public final class Epidemic implements Runnable, AutoCloseable {
             return this;
         }
 
-        /** The schema Epidemic keeps its log in (default {@code epidemic}). */
+        /**
+         * The schema Epidemic keeps its log in (default {@code epidemic}); on MariaDB, where a schema is a
+         * database, the prefix of its tables in the application's database ({@code epidemic_change_log}, ...).
+         */
         public Builder schema(String schema) {
             this.schema = schema;
             return this;
@@ -264,7 +267,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
                     dialect.tableIds(c, tables); // an unknown or unwatched table fails here, before a consumer exists
                 }
                 // Created here, not on the dispatcher's thread, so that "the present" is the moment of start().
-                dialect.openConsumer(c, consumer, startAtPresent);
+                dialect.positions().open(c, consumer, startAtPresent);
             } catch (SQLException e) {
                 throw new EpidemicException("cannot install capture: " + e.getMessage(), e);
             }

@@ -63,7 +63,7 @@ public final class EpidemicAdmin {
 
     /** Dead letters, oldest first: of {@code consumer}, or of every consumer when it is null. */
     public List<DeadLetter> deadLetters(String consumer) {
-        return call(c -> dialect.deadLetters(c, consumer, false).stream()
+        return call(c -> dialect.deadLetters().list(c, consumer, false).stream()
                 .map(d -> new DeadLetter(d.id(), d.consumer(), d.handler(), ChangeCodec.decode(d.row()), d.error(), d.attempts(),
                         d.firstFailure(), d.lastFailure(), d.replayRequested()))
                 .toList());
@@ -75,12 +75,12 @@ public final class EpidemicAdmin {
      * A replayed dead letter disappears; one that fails again stays, with its attempts counted.
      */
     public int replayDeadLetters(String consumer, List<Long> ids) {
-        return call(c -> dialect.requestReplay(c, consumer, ids));
+        return call(c -> dialect.deadLetters().requestReplay(c, consumer, ids));
     }
 
     /** Deletes dead letters ({@code ids} empty: all of {@code consumer}, or all); returns how many. */
     public int dropDeadLetters(String consumer, List<Long> ids) {
-        return call(c -> dialect.dropDeadLetters(c, consumer, ids));
+        return call(c -> dialect.deadLetters().drop(c, consumer, ids));
     }
 
     /**

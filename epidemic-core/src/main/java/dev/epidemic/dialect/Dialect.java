@@ -10,7 +10,9 @@ import java.util.List;
 
 /**
  * Everything that differs between databases: all SQL lives behind this interface, one implementation
- * per database. The engine only sequences the calls.
+ * per database. The engine only sequences the calls. Its parts follow the data path: capture, reading
+ * ({@link Reader}), positions ({@link PositionStore}), wake-ups ({@link WakeUpSource}) and leadership, and the
+ * bookkeeping (dead letters, status, prune).
  */
 public interface Dialect {
 
@@ -37,46 +39,22 @@ public interface Dialect {
     /** Resolves table names to the ids the log uses; an unwatched table is an input error. */
     int[] tableIds(Connection connection, List<String> tables) throws SQLException;
 
-    /** The stored position of a consumer, created (at the oldest retained change, or at the present) when new. */
-    Position openConsumer(Connection connection, String consumer, boolean startAtPresent) throws SQLException;
-
-    void storePosition(Connection connection, String consumer, Position position) throws SQLException;
-
     /**
-     * A snapshot of which transactions are committed now: the upper bound of the next read window after
-     * {@code from} (a dialect that tracks gaps needs the position to describe the window).
+     * Watched tables whose capture is broken (its table, a trigger or a captured column gone), one
+     * message each, naming the table and the command that repairs it; empty when all is well.
      */
-    String currentSnapshot(Connection connection, Position from) throws SQLException;
-
-    /**
-     * Prepares the connection that stores positions. A lost position only means redelivery, so a
-     * dialect may make these commits cheaper than fully durable ones.
-     */
-    default void prepareCommitter(Connection connection) throws SQLException {
+    default List<String> captureProblems(Connection connection) throws SQLException {
+        return List.of();
     }
 
-    /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
-    boolean sameSnapshot(String a, String b);
+    /** Reading the log in windows. */
+    Reader reader();
 
-    /** Streams the window (position, upTo], after the position's progress in it, in delivery order. */
-    void readWindow(Connection connection, Position position, String upTo, int[] tableIds, int fetchSize,
-                    RowSink sink) throws SQLException;
+    /** Consumers' durable positions. */
+    PositionStore positions();
 
-    /** Asks writers to send a wake-up when they log a change; called on the listening connection. */
-    void requestWakeUp(Connection listener, String consumer) throws SQLException;
-
-    /** Withdraws the request: the dispatcher is busy, writers need not wake it. */
-    void cancelWakeUp(Connection listener, String consumer) throws SQLException;
-
-    /** Prepares a dedicated connection to receive wake-ups. */
-    void listen(Connection connection) throws SQLException;
-
-    /** Waits at most {@code millis} for a wake-up; true if one came. */
-    boolean awaitWakeUp(Connection connection, int millis) throws SQLException;
-
-    List<ConsumerStatus> status(Connection connection) throws SQLException;
-
-    PruneResult prune(Connection connection) throws SQLException;
+    /** How an idle dispatcher learns that something was logged. */
+    WakeUpSource wakeUps();
 
     /**
      * Makes this connection's session the consumer's only active dispatcher, until the session ends;
@@ -84,28 +62,57 @@ public interface Dialect {
      */
     boolean tryLead(Connection connection, String consumer) throws SQLException;
 
-    /** Records a change a handler kept failing on, or updates the record of an earlier failure of it. */
-    void deadLetter(Connection connection, String consumer, String handler, LogRow row, String error, int attempts,
-                    java.time.Instant firstFailure, java.time.Instant lastFailure) throws SQLException;
+    /** The changes handlers kept failing on: the same table on every database, spelled its own way. */
+    DeadLetters deadLetters();
 
-    /** Dead letters, oldest first: of one consumer, or of all when {@code consumer} is null. */
-    List<StoredDeadLetter> deadLetters(Connection connection, String consumer, boolean onlyReplayRequested) throws SQLException;
+    List<ConsumerStatus> status(Connection connection) throws SQLException;
 
-    /** Marks dead letters for replay by their consumer ({@code ids} empty: all of the consumer, or all); returns how many. */
-    int requestReplay(Connection connection, String consumer, List<Long> ids) throws SQLException;
+    PruneResult prune(Connection connection) throws SQLException;
 
-    /** Deletes dead letters ({@code ids} empty: all of the consumer, or all); returns how many. */
-    int dropDeadLetters(Connection connection, String consumer, List<Long> ids) throws SQLException;
+    /** Reading the log: a window is fixed by two snapshots, and no later commit can enter it. */
+    interface Reader {
+        /**
+         * A snapshot of which transactions are committed now: the upper bound of the next read window after
+         * {@code from} (a dialect that tracks gaps needs the position to describe the window).
+         */
+        String currentSnapshot(Connection connection, Position from) throws SQLException;
 
-    /** Records the outcome of a replay: success deletes the dead letter, failure counts the attempt. */
-    void replayed(Connection connection, long deadLetterId, String errorOrNull) throws SQLException;
+        /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
+        boolean sameSnapshot(String a, String b);
 
-    /**
-     * Watched tables whose capture is broken (its table, a trigger or a captured column gone), one
-     * message each, naming the table and the command that repairs it; empty when all is well.
-     */
-    default List<String> captureProblems(Connection connection) throws SQLException {
-        return List.of();
+        /** Streams the window (position, upTo], after the position's progress in it, in delivery order. */
+        void readWindow(Connection connection, Position position, String upTo, int[] tableIds, int fetchSize,
+                        RowSink sink) throws SQLException;
+    }
+
+    /** Consumers' durable positions. */
+    interface PositionStore {
+        /** The stored position of a consumer, created (at the oldest retained change, or at the present) when new. */
+        Position open(Connection connection, String consumer, boolean startAtPresent) throws SQLException;
+
+        void store(Connection connection, String consumer, Position position) throws SQLException;
+
+        /**
+         * Prepares the connection that stores positions. A lost position only means redelivery, so a
+         * dialect may make these commits cheaper than fully durable ones.
+         */
+        default void prepareCommitter(Connection connection) throws SQLException {
+        }
+    }
+
+    /** Wake-ups of an idle dispatcher; where the database has none, the dispatcher polls. */
+    interface WakeUpSource {
+        /** Asks writers to send a wake-up when they log a change; called on the listening connection. */
+        void request(Connection listener, String consumer) throws SQLException;
+
+        /** Withdraws the request: the dispatcher is busy, writers need not wake it. */
+        void cancel(Connection listener, String consumer) throws SQLException;
+
+        /** Prepares a dedicated connection to receive wake-ups. */
+        void listen(Connection connection) throws SQLException;
+
+        /** Waits at most {@code millis} for a wake-up; true if one came. */
+        boolean await(Connection connection, int millis) throws SQLException;
     }
 
     /** Receives log rows one at a time; returning false stops the read. */

@@ -28,8 +28,15 @@ public final class Databases {
             }
             return new PostgresDialect(schema);
         }
-        if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
-            return new MariaDbDialect(schema);
+        if (isMariaDb(jdbcUrl)) {
+            org.mariadb.jdbc.Configuration configuration;
+            try {
+                configuration = org.mariadb.jdbc.Configuration.parse(mariaDbUrl(jdbcUrl));
+            } catch (SQLException e) {
+                throw new InvalidInputException("malformed JDBC URL " + redact(jdbcUrl) + " (" + redact(String.valueOf(e.getMessage()))
+                        + "); expected jdbc:mariadb://HOST[:PORT]/DATABASE[?PARAMETER=VALUE&...]");
+            }
+            return mariaDb(jdbcUrl, configuration == null ? null : configuration.database(), schema);
         }
         throw new InvalidInputException("unsupported JDBC URL " + redact(jdbcUrl)
                 + "; expected jdbc:postgresql://HOST[:PORT]/DATABASE or jdbc:mariadb://HOST[:PORT]/DATABASE (or jdbc:mysql:)");
@@ -37,10 +44,36 @@ public final class Databases {
 
     public static Dialect dialectFor(DataSource dataSource, String schema) {
         try (Connection c = dataSource.getConnection()) {
-            return dialectFor(c.getMetaData().getURL(), schema);
+            String url = c.getMetaData().getURL();
+            if (isMariaDb(url)) {
+                // The connection's own database: a data source may set it apart from its URL.
+                try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT DATABASE()")) {
+                    rs.next();
+                    return mariaDb(url, rs.getString(1), schema);
+                }
+            }
+            return dialectFor(url, schema);
         } catch (SQLException e) {
             throw new EpidemicException("cannot connect to the database: " + e.getMessage(), e);
         }
+    }
+
+    private static boolean isMariaDb(String jdbcUrl) {
+        return jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:");
+    }
+
+    /** One driver for both: MariaDB Connector/J speaks MySQL's protocol. */
+    private static String mariaDbUrl(String jdbcUrl) {
+        return jdbcUrl.startsWith("jdbc:mysql:") ? "jdbc:mariadb:" + jdbcUrl.substring("jdbc:mysql:".length()) : jdbcUrl;
+    }
+
+    /** Epidemic's tables go into the application's database, so a URL must name one. */
+    private static Dialect mariaDb(String jdbcUrl, String database, String schema) {
+        if (database == null || database.isEmpty()) {
+            throw new InvalidInputException("the MariaDB URL names no database: " + redact(jdbcUrl)
+                    + "; end it in /DATABASE, the database whose tables Epidemic captures and keeps its log in");
+        }
+        return new MariaDbDialect(database, schema);
     }
 
     /** The URL with any password parameter masked, for messages and logs. */
@@ -65,11 +98,7 @@ public final class Databases {
             properties.putIfAbsent("connectTimeout", "10");
             properties.putIfAbsent("ApplicationName", "epidemic");
         }
-        String url = jdbcUrl;
-        if (jdbcUrl.startsWith("jdbc:mysql:")) {
-            // One driver for both: MariaDB Connector/J speaks MySQL's protocol.
-            url = "jdbc:mariadb:" + jdbcUrl.substring("jdbc:mysql:".length());
-        }
+        String url = mariaDbUrl(jdbcUrl);
         if (url.startsWith("jdbc:mariadb:")) {
             properties.putIfAbsent("tcpKeepAlive", "true");
             properties.putIfAbsent("connectTimeout", "10000");

@@ -139,11 +139,11 @@ public final class Dispatcher {
                     }
                     try (Connection reader = dataSource.getConnection();
                          Connection listener = dataSource.getConnection()) {
-                        dialect.prepareCommitter(committer);
-                        dialect.listen(listener);
+                        dialect.positions().prepareCommitter(committer);
+                        dialect.wakeUps().listen(listener);
                         int[] tableIds = tables == null ? null : dialect.tableIds(reader, tables);
                         resolveHandlerTables(reader);
-                        position = dialect.openConsumer(committer, consumer, startAtPresent);
+                        position = dialect.positions().open(committer, consumer, startAtPresent);
                         handledAhead.clear();
                         log.info("Consumer {} started", consumer);
                         reportBrokenCapture(reader);
@@ -201,7 +201,7 @@ public final class Dispatcher {
         long lastActivity = System.nanoTime();
         boolean waiting = false;
         int idleStep = 0;
-        dialect.cancelWakeUp(listener, consumer); // a request left by an earlier run of this consumer
+        dialect.wakeUps().cancel(listener, consumer); // a request left by an earlier run of this consumer
         while (!stopping) {
             if (System.nanoTime() - lastReplayCheckNanos > CHECK_REPLAYS_EVERY.toNanos()) {
                 replayDeadLetters(committer);
@@ -218,30 +218,30 @@ public final class Dispatcher {
                 lastActivity = System.nanoTime();
                 idleStep = 0;
                 if (waiting) {
-                    dialect.cancelWakeUp(listener, consumer);
+                    dialect.wakeUps().cancel(listener, consumer);
                     waiting = false;
                 }
                 continue;
             }
             if (System.nanoTime() - lastActivity < settings.hotPeriod().toNanos()) {
-                dialect.awaitWakeUp(listener, (int) Math.max(1, settings.pollInterval().toMillis()));
+                dialect.wakeUps().await(listener, (int) Math.max(1, settings.pollInterval().toMillis()));
                 continue;
             }
             if (!waiting) {
-                dialect.requestWakeUp(listener, consumer);
+                dialect.wakeUps().request(listener, consumer);
                 waiting = true;
                 continue; // poll once more: a change may have committed just before the request
             }
             int wait = (int) Math.min(IDLE_WAITS_MILLIS[Math.min(idleStep++, IDLE_WAITS_MILLIS.length - 1)],
                     settings.idlePoll().toMillis());
-            if (dialect.awaitWakeUp(listener, wait)) {
+            if (dialect.wakeUps().await(listener, wait)) {
                 idleStep = 0;
                 lastActivity = System.nanoTime(); // hot again: the wake-up request is withdrawn after the read
                 lastReplayCheckNanos = 0; // the wake-up may be a replay request
             }
         }
         if (waiting) {
-            dialect.cancelWakeUp(listener, consumer);
+            dialect.wakeUps().cancel(listener, consumer);
         }
     }
 
@@ -282,8 +282,8 @@ public final class Dispatcher {
     }
 
     private Pass readWindow(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        String upTo = position.window() != null ? position.window() : dialect.currentSnapshot(reader, position);
-        if (position.window() == null && dialect.sameSnapshot(upTo, position.delivered())) {
+        String upTo = position.window() != null ? position.window() : dialect.reader().currentSnapshot(reader, position);
+        if (position.window() == null && dialect.reader().sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, -1);
         }
         List<Entry> chunk = new ArrayList<>();
@@ -291,7 +291,7 @@ public final class Dispatcher {
         Pass[] failed = {null};
         SQLException[] storeFailure = {null};
         boolean[] cutShort = {false}; // stopped before the window's end: it is not complete
-        dialect.readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
+        dialect.reader().readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
             if (!foundAny) {
                 foundAny = true;
                 caughtUpSince = NOT_CAUGHT_UP; // now, not when the window is done: delivering it may take long
@@ -491,7 +491,7 @@ public final class Dispatcher {
         Set<Long> handled = handledAhead.computeIfAbsent(registration, r -> new HashSet<>());
         for (int index : failed.failed()) {
             Entry entry = chunk.get(index);
-            dialect.deadLetter(committer, consumer, registration.label(), entry.row(), error, so.count(), so.first(), Instant.now());
+            dialect.deadLetters().record(committer, consumer, registration.label(), entry.row(), error, so.count(), so.first(), Instant.now());
             handled.add(entry.change().id());
             log.error("Consumer {}: {} failed {} times on change {} of {}; moved to the dead letters: {}", consumer,
                     registration.label(), so.count(), entry.change().id(), entry.change().table(), error);
@@ -548,7 +548,7 @@ public final class Dispatcher {
     /** Hands dead letters whose replay was asked for to their handlers again. */
     private void replayDeadLetters(Connection committer) throws SQLException {
         lastReplayCheckNanos = System.nanoTime();
-        for (StoredDeadLetter letter : dialect.deadLetters(committer, consumer, true)) {
+        for (StoredDeadLetter letter : dialect.deadLetters().list(committer, consumer, true)) {
             caughtUpSince = NOT_CAUGHT_UP; // a replay is a delivery
             Change change = ChangeCodec.decode(letter.row());
             List<Registration> targets = replayTargets(letter);
@@ -566,7 +566,7 @@ public final class Dispatcher {
                 if (error != null && transactional) {
                     committer.rollback();
                 }
-                dialect.replayed(committer, letter.id(), error);
+                dialect.deadLetters().replayed(committer, letter.id(), error);
                 committer.commit();
             } catch (SQLException e) {
                 rollbackQuietly(committer);
@@ -591,7 +591,7 @@ public final class Dispatcher {
     }
 
     private void store(Connection committer) throws SQLException {
-        dialect.storePosition(committer, consumer, position);
+        dialect.positions().store(committer, consumer, position);
         lastStoreNanos = System.nanoTime();
     }
 

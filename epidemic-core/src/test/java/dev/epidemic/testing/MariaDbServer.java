@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The MariaDB server the tests run against: EPIDEMIC_TEST_MARIADB (default 127.0.0.1:3306, user root, no
  * password). It must be running (scripts/test.sh starts or installs it): a missing server fails the
- * tests, it never skips them. Each test database {@code epidemic_test_PID_N} gets its log in
- * {@code epidemic_test_PID_N_log}.
+ * tests, it never skips them. Each test class takes a database {@code epidemic_test_PID_N} of its own, and
+ * Epidemic keeps its tables in it, as it does in an application's database.
  */
 public final class MariaDbServer implements TestServer {
     private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -40,6 +40,7 @@ public final class MariaDbServer implements TestServer {
         return instance;
     }
 
+    /** Test databases are named after the JVM that made them; those of JVMs that are gone are dropped (with the log databases of older versions). */
     private static void dropDatabasesOfFinishedRuns(Connection c) throws SQLException {
         List<String> stale = new ArrayList<>();
         try (Statement st = c.createStatement();
@@ -62,19 +63,15 @@ public final class MariaDbServer implements TestServer {
         return "jdbc:mariadb://" + hostPort + "/" + database + "?user=root";
     }
 
-    /** A new, empty database; returns its JDBC URL. Its log schema is {@link #logSchema}. */
+    /** A new, empty database; returns its JDBC URL. */
     public String createDatabase() {
         String name = "epidemic_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
-        Sql.exec(url(""), "DROP DATABASE IF EXISTS " + name, "DROP DATABASE IF EXISTS " + name + "_log",
-                "CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+        Sql.exec(url(""), "DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
         return url(name);
     }
 
-    public static String logSchema(String url) {
-        return database(url) + "_log";
-    }
-
-    private static String database(String url) {
+    /** The database a URL names. */
+    public static String database(String url) {
         String path = url.substring(url.indexOf("//") + 2);
         path = path.substring(path.indexOf('/') + 1);
         int q = path.indexOf('?');
@@ -83,8 +80,7 @@ public final class MariaDbServer implements TestServer {
 
     @Override
     public Target create() {
-        String url = createDatabase();
-        return new Target(this, url, logSchema(url));
+        return new Target(this, createDatabase(), "epidemic");
     }
 
     @Override
@@ -98,9 +94,13 @@ public final class MariaDbServer implements TestServer {
     }
 
     @Override
+    public String logTable(String schema, String table) {
+        return schema + "_" + table;
+    }
+
+    @Override
     public List<String> catalogFingerprint(String url) {
-        String db = database(url);
-        String in = "('" + db + "', '" + db + "_log')";
+        String in = "('" + database(url) + "')";
         return Sql.rows(url, "SELECT CONCAT('rel ', TABLE_SCHEMA, '.', TABLE_NAME, ' ', TABLE_TYPE) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN " + in
                 + " UNION ALL SELECT CONCAT('col ', TABLE_SCHEMA, '.', TABLE_NAME, '.', COLUMN_NAME, ' ', COLUMN_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN " + in
                 + " UNION ALL SELECT CONCAT('trg ', TRIGGER_SCHEMA, '.', TRIGGER_NAME, ' ', EVENT_OBJECT_TABLE, ' ', MD5(ACTION_STATEMENT)) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN " + in

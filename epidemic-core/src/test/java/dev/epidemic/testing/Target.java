@@ -6,8 +6,8 @@ import dev.epidemic.api.EpidemicAdmin;
 import java.util.List;
 
 /**
- * One fresh test database: its URL, the schema Epidemic's log lives in for it, and the server it is on.
- * On MariaDB a schema is a database, so every test database gets a log database of its own.
+ * One fresh test database: its URL, the schema of Epidemic's log in it (on MariaDB the prefix of
+ * Epidemic's tables in the database itself), and the server it is on.
  */
 public record Target(TestServer server, String url, String logSchema) {
 
@@ -22,6 +22,11 @@ public record Target(TestServer server, String url, String logSchema) {
     /** The name the log gives {@code table}. */
     public String qualified(String table) {
         return server.qualified(url, table);
+    }
+
+    /** How SQL on this database names one of Epidemic's tables, e.g. {@code change_log}. */
+    public String logTable(String table) {
+        return server.logTable(logSchema, table);
     }
 
     public List<String> catalogFingerprint() {

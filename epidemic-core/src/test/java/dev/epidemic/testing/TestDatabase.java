@@ -147,6 +147,11 @@ public final class TestDatabase implements TestServer {
     }
 
     @Override
+    public String logTable(String schema, String table) {
+        return schema + "." + table;
+    }
+
+    @Override
     public List<String> catalogFingerprint(String url) {
         return Sql.catalogFingerprint(url);
     }

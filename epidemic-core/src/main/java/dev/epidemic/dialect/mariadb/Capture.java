@@ -1,50 +1,44 @@
 package dev.epidemic.dialect.mariadb;
 
+import dev.epidemic.dialect.mariadb.Catalog.Column;
+import dev.epidemic.dialect.mariadb.Catalog.Table;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static dev.epidemic.dialect.mariadb.Names.literal;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
- * The capture triggers of one table: AFTER INSERT, UPDATE and DELETE, each appending one row to the log
- * with the key and the watched columns as JSON_OBJECTs. Values are rendered so that the JSON carries them
+ * The capture triggers of one table, and whether they are in place: AFTER INSERT, UPDATE and DELETE, each
+ * appending one row to the log with the key and the watched columns as JSON_OBJECTs. Values are rendered so that the JSON carries them
  * exactly: DECIMAL as its digits, DATETIME and TIMESTAMP as ISO-8601 (TIMESTAMP in UTC), binary strings as
  * base64, JSON nested, BIT as a number, spatial values as WKT.
  */
 final class Capture {
     static final List<String> PURPOSES = List.of("capture_insert", "capture_update", "capture_delete");
+    private static final int ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
+    private static final int ER_TRG_DOES_NOT_EXIST = 1360;
 
-    /** A column as the catalog describes it. */
-    record Column(String name, String dataType, int datetimePrecision) {
-    }
+    private final OwnTables own;
 
-    /** A watched table's place in the catalog. */
-    record Table(String schema, String name) {
-        String quoted() {
-            return quote(schema) + "." + quote(name);
-        }
-
-        String display() {
-            return schema + "." + name;
-        }
-    }
-
-    private final String logSchema;
-
-    Capture(String logSchema) {
-        this.logSchema = logSchema;
+    Capture(OwnTables own) {
+        this.own = own;
     }
 
     /**
-     * A trigger's name: unique per database in MariaDB (not per table), so it names the log, the purpose
-     * and the table. Names are at most 64 characters: a longer one keeps its start and ends in a hash of
+     * A trigger's name: unique per database in MariaDB (not per table), so it names the schema, the
+     * purpose and the table. Names are at most 64 characters: a longer one keeps its start and ends in a hash of
      * the whole, which keeps it distinct.
      */
     String triggerName(Table table, String purpose) {
-        String full = logSchema + "_" + purpose + "_" + table.name();
+        String full = own.schema() + "_" + purpose + "_" + table.name();
         if (full.codePointCount(0, full.length()) <= 64) {
             return full;
         }
@@ -62,24 +56,44 @@ final class Capture {
 
     /** The three CREATE OR REPLACE TRIGGER statements (each replaces its trigger atomically). */
     List<String> createTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched) {
-        String log = quote(logSchema) + ".change_log";
+        String log = own.changeLog();
         String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at) VALUES (" + tableId + ", ";
         String at = "UNIX_TIMESTAMP(SYSDATE(6))"; // the moment the change was logged: ids are taken in this order
-        Set<String> compared = new LinkedHashSet<>(keys);
-        compared.addAll(watched);
-        List<String> changed = new ArrayList<>();
-        for (String column : compared) {
-            changed.add("NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")");
-        }
+        // An UPDATE is logged when a key or watched column changed: <=> is equality that NULLs pass.
+        String changed = Stream.concat(keys.stream(), watched.stream()).distinct()
+                .map(column -> "NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")")
+                .collect(Collectors.joining(" OR "));
         List<String> statements = new ArrayList<>();
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + ")");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
-                + " FOR EACH ROW IF " + String.join(" OR ", changed) + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
+                + " FOR EACH ROW IF " + changed + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
                 + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
                 + " FOR EACH ROW " + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + ")");
         return statements;
+    }
+
+    /**
+     * True when the table's three capture triggers exist. information_schema.TRIGGERS shows a trigger only
+     * to a user with the TRIGGER right on its table, which a consumer has not (starting one must not take
+     * DDL rights when capture is in place), so each is asked for by name: MariaDB answers "access denied"
+     * for a trigger that exists and the user may not see, "does not exist" for one that does not.
+     */
+    boolean present(Connection c, Table t) throws SQLException {
+        for (String purpose : PURPOSES) {
+            try (Statement st = c.createStatement(); ResultSet ignored = st.executeQuery("SHOW CREATE TRIGGER " + quotedTriggerName(t, purpose))) {
+                // present
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_TRG_DOES_NOT_EXIST) {
+                    return false;
+                }
+                if (e.getErrorCode() != ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+                    throw e;
+                }
+            }
+        }
+        return true;
     }
 
     List<String> dropTriggers(Table table) {

@@ -32,10 +32,26 @@ final class TransactionProbe {
         }
     }
 
-    private final String schema; // quoted
+    private final OwnTables own;
 
-    TransactionProbe(String quotedSchema) {
-        this.schema = quotedSchema;
+    TransactionProbe(OwnTables own) {
+        this.own = own;
+    }
+
+    /** A fresh answer, asking up to 20 times 120 ms apart (InnoDB refreshes its cache after 0.1 s without readers); null when all were stale. */
+    Result awaitFresh(Connection c) throws SQLException {
+        Result fresh = null;
+        for (int attempt = 0; attempt < 20 && fresh == null; attempt++) {
+            fresh = probe(c);
+            if (fresh == null) {
+                try {
+                    Thread.sleep(120);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return fresh;
     }
 
     /** A fresh answer, or null when the cache was stale. Leaves {@code c} in autocommit mode. */
@@ -44,7 +60,7 @@ final class TransactionProbe {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("INSERT INTO " + schema + ".probe (conn, n) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE n = n + 1");
+            st.executeUpdate("INSERT INTO " + own.probe() + " (conn, n) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE n = n + 1");
             long own = -1;
             long now = 0;
             record Other(long id, long started) {

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MariaDbWindowTest {
     private static List<String> read(MariaDbDialect dialect, Connection reader, Position position, String upTo) throws Exception {
         List<String> rows = new ArrayList<>();
-        dialect.readWindow(reader, position, upTo, null, 100, (LogRow row) -> rows.add(row.newJson()));
+        dialect.reader().readWindow(reader, position, upTo, null, 100, (LogRow row) -> rows.add(row.newJson()));
         return rows;
     }
 
@@ -27,25 +27,25 @@ class MariaDbWindowTest {
         Target db = MariaDbServer.get().create();
         db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
         db.admin().watch("t", List.of(), List.of());
-        MariaDbDialect dialect = new MariaDbDialect(db.logSchema());
+        MariaDbDialect dialect = new MariaDbDialect(MariaDbServer.database(db.url()), db.logSchema());
         try (Connection reader = DriverManager.getConnection(db.url());
              Connection a = DriverManager.getConnection(db.url());
              Connection b = DriverManager.getConnection(db.url());
              Statement sa = a.createStatement();
              Statement sb = b.createStatement()) {
-            Position start = dialect.openConsumer(reader, "cut", true);
+            Position start = dialect.positions().open(reader, "cut", true);
             // Given A holds log ids below B's and is still open when the window is cut,
             a.setAutoCommit(false);
             sa.execute("INSERT INTO t VALUES (1, 'A'), (2, 'A')");
             sb.execute("INSERT INTO t VALUES (3, 'B')");
-            String upTo = dialect.currentSnapshot(reader, start);
+            String upTo = dialect.reader().currentSnapshot(reader, start);
             // when A commits before the window is read,
             a.commit();
             // then the window holds B alone, although A's rows lie in its id range now,
             assertThat(read(dialect, reader, start, upTo)).hasSize(1).allMatch(json -> json.contains("\"B\""));
             // and the next window holds A, whole.
             Position next = start.windowDone(upTo);
-            assertThat(read(dialect, reader, next, dialect.currentSnapshot(reader, next)))
+            assertThat(read(dialect, reader, next, dialect.reader().currentSnapshot(reader, next)))
                     .hasSize(2).allMatch(json -> json.contains("\"A\""));
         }
     }
