@@ -133,21 +133,6 @@ final class Catalog {
         return all.stream().filter(column -> column.name().equals(folded)).findFirst().orElse(null);
     }
 
-    /** Every partition below a partitioned table, quoted and qualified. */
-    static List<String> partitions(Connection c, long oid) throws SQLException {
-        List<String> result = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT pt.relid::regclass::text FROM pg_catalog.pg_partition_tree(?::oid::regclass) pt"
-                + " JOIN pg_catalog.pg_class cl ON cl.oid = pt.relid WHERE pt.level > 0 AND cl.relkind IN ('r', 'p')")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    result.add(rs.getString(1));
-                }
-            }
-        }
-        return result;
-    }
-
     /** schema.table as a user would type it: quoted only where PostgreSQL would otherwise fold or reject it. */
     static String displayName(String schemaName, String tableName) {
         return plainOrQuoted(schemaName) + "." + plainOrQuoted(tableName);

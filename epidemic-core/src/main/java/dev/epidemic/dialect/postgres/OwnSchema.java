@@ -1,47 +1,26 @@
 package dev.epidemic.dialect.postgres;
 
-import dev.epidemic.api.ConsumerStatus;
-import dev.epidemic.api.EpidemicException;
-import dev.epidemic.api.InvalidInputException;
-import dev.epidemic.api.PruneResult;
-import dev.epidemic.api.WatchedTable;
-import dev.epidemic.dialect.Dialect;
-import dev.epidemic.dialect.LogRow;
-import dev.epidemic.dialect.Position;
-import dev.epidemic.dialect.StoredDeadLetter;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 import static dev.epidemic.dialect.Jdbc.execute;
-import static dev.epidemic.dialect.Jdbc.firstLine;
 import static dev.epidemic.dialect.Jdbc.inTransaction;
-import static dev.epidemic.dialect.Jdbc.queryInt;
-import static dev.epidemic.dialect.SqlText.dollarTag;
 import static dev.epidemic.dialect.SqlText.quoteIdent;
 import static dev.epidemic.dialect.SqlText.quoteLiteral;
 
 /** Epidemic's own schema in a PostgreSQL database: installed and migrated in order, one version at a time. */
 final class OwnSchema {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OwnSchema.class);
+    private static final Logger log = LoggerFactory.getLogger(OwnSchema.class);
 
     /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
     private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__follow_schema_changes.sql");
