@@ -141,12 +141,20 @@ class SchemaChangeCaptureTest {
             ddl(writers, "CREATE TABLE sc_2 PARTITION OF sc FOR VALUES IN (2)");
             moveRetryingOnConflict("UPDATE sc SET k = 2 WHERE id % 7 = 0");
             ddl(writers, "INSERT INTO sc_2 (id, k, v) VALUES (-1, 2, 'straight into a new partition')");
+            // A table attached as a partition is captured at once, and a detached one is let go.
+            ddl(writers, "CREATE TABLE sc_3 (LIKE sc INCLUDING DEFAULTS)", "ALTER TABLE sc ATTACH PARTITION sc_3 FOR VALUES IN (3)",
+                    "INSERT INTO sc_3 (id, k, v) VALUES (-3, 3, 'straight into an attached partition')",
+                    "CREATE TABLE sc_4 PARTITION OF sc FOR VALUES IN (4)", "ALTER TABLE sc DETACH PARTITION sc_4");
             writers.stop();
             assertThat(writers.errors()).isEmpty();
             Map<String, Map<String, Object>> table = Replica.tableRows(url, "sc", List.of("id", "k"));
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(replica.rows()).isEqualTo(table));
         }
         assertThat(admin.captureProblems()).isEmpty();
+        assertThat(Sql.rows(url, "SELECT tgname FROM pg_trigger WHERE tgrelid = 'sc_4'::regclass")).isEmpty();
+        long logged = Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log");
+        Sql.exec(url, "INSERT INTO sc_4 (id, k, v) VALUES (-4, 4, 'no longer part of sc')");
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).isEqualTo(logged);
     }
 
     @Test
