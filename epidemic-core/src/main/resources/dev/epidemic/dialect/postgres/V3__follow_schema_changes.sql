@@ -207,38 +207,44 @@ BEGIN
     END LOOP;
 
     -- Statement triggers fire only on the table a statement names, so the table and each partition get
-    -- their own; all read transition tables, and none names a column.
-    FOR part IN SELECT pt.relid::regclass::text AS name, pt.level, c.relkind
+    -- their own; none names a column. A trigger that is already as it should be is left alone: DDL on
+    -- one partition must not lock the others (writers hold them), only the tables the DDL itself locked.
+    FOR part IN SELECT pt.relid::regclass AS rel, pt.level, c.relkind
                   FROM ${schema}.table_tree(w.relid) pt JOIN pg_catalog.pg_class c ON c.oid = pt.relid
-                 WHERE c.relkind IN ('r', 'p') LOOP
-        PERFORM ${schema}.drop_triggers(part.name);
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS epidemic_inserted FOR EACH STATEMENT EXECUTE FUNCTION %s()',
-            ${schema_literal} || '_capture_insert', part.name, fn);
+                 WHERE c.relkind IN ('r', 'p') ORDER BY pt.level LOOP
+        PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_capture_insert',
+            'CREATE TRIGGER %1$I AFTER INSERT ON %2$s REFERENCING NEW TABLE AS epidemic_inserted FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(fn, '%', '%%') || '()');
         IF kind = 'p' THEN
             -- A row trigger does not fire for a row an UPDATE moves to another partition; the statement
             -- trigger's transition tables hold it.
-            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS epidemic_old NEW TABLE AS epidemic_new FOR EACH STATEMENT EXECUTE FUNCTION %s()',
-                ${schema_literal} || '_capture_update', part.name, fn);
+            PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_capture_update',
+                'CREATE TRIGGER %1$I AFTER UPDATE ON %2$s REFERENCING OLD TABLE AS epidemic_old NEW TABLE AS epidemic_new'
+                || ' FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(fn, '%', '%%') || '()');
         ELSE
             -- Per row, filtered before any call: several times cheaper than the statement trigger for
             -- the single-row UPDATEs of most applications, and an unchanged row costs almost nothing.
-            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %s()',
-                ${schema_literal} || '_capture_update', part.name, row_changed, fn);
+            PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_capture_update',
+                'CREATE TRIGGER %1$I AFTER UPDATE ON %2$s FOR EACH ROW WHEN (' || replace(row_changed, '%', '%%')
+                || ') EXECUTE FUNCTION ' || replace(fn, '%', '%%') || '()');
         END IF;
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS epidemic_deleted FOR EACH STATEMENT EXECUTE FUNCTION %s()',
-            ${schema_literal} || '_capture_delete', part.name, fn);
+        PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_capture_delete',
+            'CREATE TRIGGER %1$I AFTER DELETE ON %2$s REFERENCING OLD TABLE AS epidemic_deleted FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(fn, '%', '%%') || '()');
         IF part.level = 0 THEN
-            EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
-                ${schema_literal} || '_capture_truncate', part.name, fn);
+            PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_capture_truncate',
+                'CREATE TRIGGER %1$I AFTER TRUNCATE ON %2$s FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(fn, '%', '%%') || '()');
             IF part.relkind = 'p' THEN
-                EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s(''begin'')',
-                    ${schema_literal} || '_guard_truncate', part.name, guard);
-                EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s(''end'')',
-                    ${schema_literal} || '_guard_truncate_end', part.name, guard);
+                PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_guard_truncate',
+                    'CREATE TRIGGER %1$I BEFORE TRUNCATE ON %2$s FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(guard, '%', '%%') || '(''begin'')');
+                PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_guard_truncate_end',
+                    'CREATE TRIGGER %1$I AFTER TRUNCATE ON %2$s FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(guard, '%', '%%') || '(''end'')');
             END IF;
         ELSE
-            EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
-                ${schema_literal} || '_guard_truncate', part.name, guard);
+            PERFORM ${schema}.ensure_trigger(part.rel, ${schema_literal} || '_guard_truncate',
+                'CREATE TRIGGER %1$I BEFORE TRUNCATE ON %2$s FOR EACH STATEMENT EXECUTE FUNCTION ' || replace(guard, '%', '%%') || '()');
+        END IF;
+        -- The row trigger for INSERT OR DELETE of installs before statement-level capture.
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = part.rel AND t.tgname = ${schema_literal} || '_capture') THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', ${schema_literal} || '_capture', part.rel);
         END IF;
     END LOOP;
     UPDATE ${schema}.watched_table SET capture_version = 2 WHERE id = p_id;
@@ -257,19 +263,26 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
       FROM generate_series(0, 2) slot
 $fn$;
 
--- Takes Epidemic's triggers off one table (those of installs before version 3 too).
-CREATE FUNCTION ${schema}.drop_triggers(p_table text) RETURNS void
+-- Makes sure one of Epidemic's triggers is on a table as p_template (a format() text: %1$I the trigger's name,
+-- %2$s the table) says. Each trigger carries the digest of the template it was made from as its comment,
+-- so one that is current is recognised without parsing its definition and left alone (no lock taken);
+-- a missing, disabled or different one is (re)created.
+CREATE FUNCTION ${schema}.ensure_trigger(p_table regclass, p_name text, p_template text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    name text;
+    made_from constant text := 'epidemic ' || md5(p_template);
+    existing record;
 BEGIN
-    -- Only those that exist: DROP TRIGGER IF EXISTS would send the application's session a NOTICE per name.
-    FOR name IN SELECT t.tgname FROM pg_catalog.pg_trigger t
-                 WHERE t.tgrelid = p_table::regclass AND NOT t.tgisinternal
-                   AND t.tgname IN (SELECT ${schema_literal} || '_' || purpose FROM unnest(ARRAY['capture', 'capture_insert', 'capture_update',
-                                    'capture_delete', 'capture_truncate', 'guard_truncate', 'guard_truncate_end']) purpose) LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', name, p_table);
-    END LOOP;
+    SELECT t.oid, t.tgenabled INTO existing FROM pg_catalog.pg_trigger t
+     WHERE t.tgrelid = p_table AND t.tgname = p_name AND NOT t.tgisinternal;
+    IF FOUND THEN
+        IF existing.tgenabled <> 'D' AND obj_description(existing.oid, 'pg_trigger') IS NOT DISTINCT FROM made_from THEN
+            RETURN;
+        END IF;
+        EXECUTE format('DROP TRIGGER %I ON %s', p_name, p_table);
+    END IF;
+    EXECUTE format(p_template, p_name, p_table);
+    EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', p_name, p_table, made_from);
 END
 $fn$;
 
