@@ -59,10 +59,10 @@ class SchemaChangeCaptureTest {
              Epidemic epidemic = db.engine().consumer("replica").handle("sc", List.of(), replica).build().start()) {
             writers.awaitSomeWork();
             ddl(writers, "ALTER TABLE sc ADD COLUMN b text DEFAULT 'bee'");
-            ddl(writers, "UPDATE sc SET b = 'x' WHERE id % 5 = 0");
+            updateRetryingOnConflict("UPDATE sc SET b = 'x' WHERE id % 5 = 0");
             ddl(writers, "ALTER TABLE sc ALTER COLUMN a TYPE bigint"); // refused before: the UPDATE trigger's WHEN named it
             ddl(writers, "ALTER TABLE sc RENAME COLUMN a TO aa");
-            ddl(writers, "UPDATE sc SET aa = coalesce(aa, 0) + 1 WHERE id % 3 = 0");
+            updateRetryingOnConflict("UPDATE sc SET aa = coalesce(aa, 0) + 1 WHERE id % 3 = 0");
             ddl(writers, "ALTER TABLE sc ALTER COLUMN c SET DEFAULT 'default'");
             ddl(writers, "ALTER TABLE sc ALTER COLUMN c DROP DEFAULT");
             ddl(writers, "ALTER TABLE sc ALTER COLUMN v SET NOT NULL");
@@ -135,11 +135,11 @@ class SchemaChangeCaptureTest {
              Epidemic epidemic = db.engine().consumer("replica").handle("sc", List.of(), replica).build().start()) {
             writers.awaitSomeWork();
             for (int i = 0; i < 8; i++) {
-                moveRetryingOnConflict("UPDATE sc SET k = 1 - k WHERE id % 4 = " + (i % 4));
+                updateRetryingOnConflict("UPDATE sc SET k = 1 - k WHERE id % 4 = " + (i % 4));
                 writers.awaitSomeWork();
             }
             ddl(writers, "CREATE TABLE sc_2 PARTITION OF sc FOR VALUES IN (2)");
-            moveRetryingOnConflict("UPDATE sc SET k = 2 WHERE id % 7 = 0");
+            updateRetryingOnConflict("UPDATE sc SET k = 2 WHERE id % 7 = 0");
             ddl(writers, "INSERT INTO sc_2 (id, k, v) VALUES (-1, 2, 'straight into a new partition')");
             // A table attached as a partition is captured at once, and a detached one is let go.
             ddl(writers, "CREATE TABLE sc_3 (LIKE sc INCLUDING DEFAULTS)", "ALTER TABLE sc ATTACH PARTITION sc_3 FOR VALUES IN (3)",
@@ -255,7 +255,7 @@ class SchemaChangeCaptureTest {
     }
 
     /** A many-row UPDATE that the application retries when it deadlocks with the writers (as it would without capture). */
-    private void moveRetryingOnConflict(String update) throws SQLException {
+    private void updateRetryingOnConflict(String update) throws SQLException {
         for (int attempt = 1; ; attempt++) {
             try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
                 st.execute(update);
