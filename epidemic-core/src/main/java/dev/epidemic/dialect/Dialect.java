@@ -47,6 +47,14 @@ public interface Dialect {
         return List.of();
     }
 
+    /**
+     * The command that makes the capture of the table registered as {@code tableId} complete again (for
+     * a {@link LogRow#NOT_CAPTURED} marker), or null when there is none to give.
+     */
+    default String repairCommand(Connection connection, int tableId) throws SQLException {
+        return null;
+    }
+
     /** Reading the log in windows. */
     Reader reader();
 
