@@ -140,6 +140,25 @@ class MariaDbSchemaChangeTest {
     }
 
     @Test
+    void aTableWatchedByEpidemicsFirstSchemaIsReportedUntilWatchUpgradesIt() {
+        Sql.exec(url, "CREATE TABLE old (id INT PRIMARY KEY, a INT, c INT)");
+        admin.watch("old", List.of("a"), List.of());
+        // As version 1 left it: no all_columns, and triggers without the handler (the registry cannot tell them apart).
+        Sql.exec(url, "ALTER TABLE " + db.logTable("watched_table") + " DROP COLUMN all_columns",
+                "DELETE FROM " + db.logTable("schema_version") + " WHERE version = 2");
+        String old = database + ".old";
+        assertThat(admin.list()).extracting(w -> w.columns()).containsExactly(List.of("a"));
+        assertThat(admin.captureProblems()).containsExactly("capture of " + old + " was installed by an older Epidemic: renaming or dropping"
+                + " a captured column makes the application's writes to it fail; upgrade with: epidemic watch " + old + " --columns a");
+
+        admin.watch("old", List.of("a"), List.of());
+
+        assertThat(admin.captureProblems()).isEmpty();
+        Sql.exec(url, "ALTER TABLE old RENAME COLUMN a TO aa", "INSERT INTO old VALUES (1, 1, 1)");
+        assertThat(Sql.queryLong(url, "SELECT COUNT(*) FROM " + db.logTable("change_log") + " WHERE op = '!'")).isEqualTo(1);
+    }
+
+    @Test
     void changesThatCouldNotBeCapturedAreLoggedAsMarkersReportedAndNeverHandedToAHandler() throws Exception {
         Sql.exec(url, "CREATE TABLE m (id INT PRIMARY KEY, a INT, v VARCHAR(20))");
         admin.watch("m", List.of(), List.of());

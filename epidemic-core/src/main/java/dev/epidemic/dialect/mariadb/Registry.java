@@ -229,15 +229,16 @@ final class Registry {
     /** The active registrations, of the rows that {@code condition} (and its parameters) selects. */
     private List<Registration> registrations(Connection c, String condition, String... parameters) throws SQLException {
         // A registry of version 1 (not yet migrated: that takes DDL rights) has no all_columns.
-        String allColumns = installation.installedVersion(c) >= 2 ? "all_columns" : "NULL";
+        String allColumnsColumn = installation.installedVersion(c) >= 2 ? "all_columns" : "NULL";
         List<Registration> result = new ArrayList<>();
-        try (PreparedStatement ps = prepare(c, "SELECT id, schema_name, table_name, key_columns, columns, " + allColumns + " FROM "
+        try (PreparedStatement ps = prepare(c, "SELECT id, schema_name, table_name, key_columns, columns, " + allColumnsColumn + " FROM "
                 + own.watchedTable() + " WHERE active" + condition, (Object[]) parameters);
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 boolean all = rs.getBoolean(6);
+                Boolean allColumns = rs.wasNull() ? null : all;
                 result.add(new Registration(rs.getInt(1), new Table(rs.getString(2), rs.getString(3)), fromJson(rs.getString(4)),
-                        fromJson(rs.getString(5)), rs.wasNull() ? null : all));
+                        fromJson(rs.getString(5)), allColumns));
             }
         }
         return result;
