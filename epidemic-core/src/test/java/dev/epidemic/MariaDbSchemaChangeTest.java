@@ -140,6 +140,58 @@ class MariaDbSchemaChangeTest {
     }
 
     @Test
+    void aDispatcherAllowedToCreateTriggersRegeneratesAllColumnsCaptureAfterASchemaChange() {
+        Sql.exec(url, "CREATE TABLE r (id INT PRIMARY KEY, a INT)");
+        admin.watch("r", List.of(), List.of());
+        Sql.exec(url, "ALTER TABLE r ADD COLUMN b INT", "ALTER TABLE r RENAME COLUMN a TO aa");
+        assertThat(admin.captureProblems()).hasSize(1);
+        Collector handed = new Collector();
+
+        // A consumer of every watched table, which does not watch them itself as a handler of one table would.
+        try (Epidemic epidemic = db.engine().consumer("c").startAtPresent(true).handleEveryTable(List.of(), handed).build().start()) {
+            await("the dispatcher, starting, regenerates the triggers").atMost(WAIT).until(() -> admin.captureProblems().isEmpty());
+            Sql.exec(url, "INSERT INTO r VALUES (1, 2, 3)");
+            await().atMost(WAIT).until(() -> handed.size() == 1);
+        }
+
+        assertThat(handed.changes().get(0).newValues()).containsOnlyKeys("id", "aa", "b");
+        assertThat(admin.list()).extracting(w -> w.columns()).containsExactly(List.of("id", "aa", "b"));
+    }
+
+    @Test
+    void aConsumerWithoutTheRightToCreateTriggersOnlyReportsAndIsNotMisledByTablesItCannotSee() {
+        Sql.exec(url, "CREATE TABLE seen (id INT PRIMARY KEY, a INT)", "CREATE TABLE unseen (id INT PRIMARY KEY, a INT)");
+        admin.watch("seen", List.of(), List.of());
+        admin.watch("unseen", List.of(), List.of());
+        Sql.exec(url, "ALTER TABLE seen ADD COLUMN b INT");
+        String user = "epi_ddl_consumer_" + ProcessHandle.current().pid();
+        List<String> accounts = List.of("'" + user + "'@'%'", "'" + user + "'@'localhost'");
+        String root = MariaDbServer.get().url("");
+        Sql.exec(root, "DROP USER IF EXISTS " + String.join(", ", accounts));
+        try {
+            for (String account : accounts) {
+                Sql.exec(url, "CREATE USER " + account + " IDENTIFIED BY 'not-secret'");
+                // The documented consumer grants, with SELECT on the handled table "seen" only.
+                Sql.exec(url, dev.epidemic.testing.SecurityDocs.grants("## MariaDB", Map.of("consumer_user", account, "app_db.", "`" + database + "`.",
+                        "accounts", "seen")).toArray(String[]::new));
+            }
+            String consumerUrl = url.replace("user=root", "user=" + user + "&password=not-secret");
+            String line = "column b was added to " + database + ".seen and is not captured; run: epidemic watch " + database + ".seen";
+            assertThat(EpidemicAdmin.create(consumerUrl, null, null, "epidemic").captureProblems()).as("as the consumer sees it").containsExactly(line);
+            Collector handed = new Collector();
+            try (Epidemic epidemic = Epidemic.builder(consumerUrl, null, null).consumer("least").startAtPresent(true)
+                    .handleEveryTable(List.of("seen"), handed).build().start()) {
+                Sql.exec(url, "INSERT INTO seen VALUES (1, 1, 1)");
+                await().atMost(WAIT).until(() -> handed.size() == 1);
+            }
+            assertThat(handed.changes().get(0).newValues()).containsOnlyKeys("id", "a");
+            assertThat(admin.captureProblems()).as("nothing was regenerated").containsExactly(line);
+        } finally {
+            Sql.exec(root, "DROP USER IF EXISTS " + String.join(", ", accounts));
+        }
+    }
+
+    @Test
     void aTableWatchedByEpidemicsFirstSchemaIsReportedUntilWatchUpgradesIt() {
         Sql.exec(url, "CREATE TABLE old (id INT PRIMARY KEY, a INT, c INT)");
         admin.watch("old", List.of("a"), List.of());

@@ -170,10 +170,14 @@ public final class Dispatcher {
     /**
      * Says loudly, at every connect and then every minute, when a watched table's capture is broken
      * (DROP COLUMN ... CASCADE drops a capture trigger without a word): delivery goes on, but changes
-     * are being missed until {@code watch} repairs it.
+     * are being missed until {@code watch} repairs it. What the dialect can repair without a decision, and
+     * this dispatcher has the rights for, it repairs first.
      */
     private void reportBrokenCapture(Connection reader) throws SQLException {
         lastCaptureCheckNanos = System.nanoTime();
+        for (String repaired : dialect.repairCapture(reader)) {
+            log.warn("Consumer {}: {}", consumer, repaired);
+        }
         for (String problem : dialect.captureProblems(reader)) {
             log.error("Consumer {}: {}", consumer, problem);
         }

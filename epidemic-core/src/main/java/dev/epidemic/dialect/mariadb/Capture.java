@@ -120,6 +120,12 @@ final class Capture {
                 .filter(name -> !name.equals(registered.name())).findFirst().orElse(null);
     }
 
+    /** True when this user has the TRIGGER right on the table: only then does information_schema show its triggers. */
+    boolean mayAlter(Connection c, Table table) throws SQLException {
+        return !queryStrings(c, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?"
+                + " AND EVENT_OBJECT_TABLE = ?", table.schema(), triggerName(table, "capture_insert"), table.name()).isEmpty();
+    }
+
     List<String> dropTriggers(Table table) {
         return PURPOSES.stream().map(p -> "DROP TRIGGER IF EXISTS " + quotedTriggerName(table, p)).toList();
     }

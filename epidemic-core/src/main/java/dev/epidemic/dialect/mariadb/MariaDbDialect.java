@@ -93,6 +93,11 @@ public final class MariaDbDialect implements Dialect {
     }
 
     @Override
+    public List<String> repairCapture(Connection c) throws SQLException {
+        return registry.repairCapture(c);
+    }
+
+    @Override
     public String repairCommand(Connection c, int tableId) throws SQLException {
         return registry.repairCommand(c, tableId);
     }

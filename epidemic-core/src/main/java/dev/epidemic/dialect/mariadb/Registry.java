@@ -276,6 +276,9 @@ final class Registry {
                         + " capture, under the old name; run: epidemic unwatch " + table + ", then: epidemic watch " + r.table().schema() + "."
                         + movedTo + (Boolean.FALSE.equals(r.allColumns()) ? " --columns " + String.join(",", r.columns()) : "");
             }
+            if (capture.present(c, r.table())) {
+                return null; // its triggers exist: the table is there, and this user may not see it
+            }
             return "watched table " + table + " no longer exists; remove it with: epidemic unwatch " + table;
         }
         List<String> live = catalog.columnsOf(c, r.table()).stream().map(Column::name).toList();
@@ -306,6 +309,37 @@ final class Registry {
         }
         // "dropped or renamed: its changes ..." reads as one clause; the rest are joined by semicolons.
         return String.join("; ", parts).replace("renamed; its changes", "renamed: its changes") + "; run: " + repair;
+    }
+
+    /**
+     * Watches again each table captured with every column whose columns changed, when its key columns are
+     * all still there (a key that changed needs a decision); a user without the rights that takes is left to
+     * {@link #captureProblems}.
+     */
+    List<String> repairCapture(Connection c) throws SQLException {
+        if (!installation.installed(c) || installation.installedVersion(c) < Installation.VERSION) {
+            return List.of();
+        }
+        List<String> repaired = new ArrayList<>();
+        for (Registration r : registrations(c, " AND all_columns ORDER BY schema_name, table_name")) {
+            if (!queryBoolean(c, "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                    r.table().schema(), r.table().name())) {
+                continue;
+            }
+            List<String> live = catalog.columnsOf(c, r.table()).stream().map(Column::name).toList();
+            if (live.equals(r.columns()) || !live.containsAll(r.keys()) || !capture.mayAlter(c, r.table())) {
+                continue;
+            }
+            List<String> key = r.keys().equals(catalog.primaryKey(c, r.table())) ? List.of() : r.keys();
+            try {
+                WatchedTable now = watch(c, r.table().quoted(), List.of(), key);
+                repaired.add("capture of " + r.table().display() + " regenerated after a schema change: columns " + String.join(", ", now.columns())
+                        + " (were " + String.join(", ", r.columns()) + ")");
+            } catch (SQLException | RuntimeException e) {
+                log.debug("Cannot regenerate the capture of {} ({}); it stays reported", r.table().display(), e.getMessage());
+            }
+        }
+        return repaired;
     }
 
     /** The watch command that makes a table's capture what was asked for again, in the terms of its columns now. */
