@@ -47,6 +47,24 @@ public interface Dialect {
         return List.of();
     }
 
+    /**
+     * Regenerates the capture of watched tables that a schema change left incomplete and that need no
+     * decision to repair (capture of every column, after one was added, renamed or dropped), as
+     * {@code watch} with the same arguments would; one line for each table repaired. A missing right is no
+     * error: that table stays in {@link #captureProblems}.
+     */
+    default List<String> repairCapture(Connection connection) throws SQLException {
+        return List.of();
+    }
+
+    /**
+     * The command that makes the capture of the table registered as {@code tableId} complete again (for
+     * a {@link LogRow#NOT_CAPTURED} marker), or null when there is none to give.
+     */
+    default String repairCommand(Connection connection, int tableId) throws SQLException {
+        return null;
+    }
+
     /** Reading the log in windows. */
     Reader reader();
 

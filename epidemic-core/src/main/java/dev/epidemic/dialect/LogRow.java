@@ -14,4 +14,13 @@ import java.time.Instant;
  */
 public record LogRow(long id, long txid, long txLastId, int tableId, String table, char op, String keyJson,
                      String oldJson, String newJson, Instant at) {
+    /**
+     * The op of a marker row: a change that capture could not log (on MariaDB, a trigger naming a column
+     * that a schema change removed). It carries only its table; it is reported, never handed to a handler.
+     */
+    public static final char NOT_CAPTURED = '!';
+
+    public boolean notCaptured() {
+        return op == NOT_CAPTURED;
+    }
 }

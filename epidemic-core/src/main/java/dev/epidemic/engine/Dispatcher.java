@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -169,10 +170,14 @@ public final class Dispatcher {
     /**
      * Says loudly, at every connect and then every minute, when a watched table's capture is broken
      * (DROP COLUMN ... CASCADE drops a capture trigger without a word): delivery goes on, but changes
-     * are being missed until {@code watch} repairs it.
+     * are being missed until {@code watch} repairs it. What the dialect can repair without a decision, and
+     * this dispatcher has the rights for, it repairs first.
      */
     private void reportBrokenCapture(Connection reader) throws SQLException {
         lastCaptureCheckNanos = System.nanoTime();
+        for (String repaired : dialect.repairCapture(reader)) {
+            log.warn("Consumer {}: {}", consumer, repaired);
+        }
         for (String problem : dialect.captureProblems(reader)) {
             log.error("Consumer {}: {}", consumer, problem);
         }
@@ -291,6 +296,7 @@ public final class Dispatcher {
         Pass[] failed = {null};
         SQLException[] storeFailure = {null};
         boolean[] cutShort = {false}; // stopped before the window's end: it is not complete
+        Map<Integer, NotCaptured> notCaptured = new LinkedHashMap<>();
         dialect.reader().readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
             if (!foundAny) {
                 foundAny = true;
@@ -299,6 +305,10 @@ public final class Dispatcher {
             if (stopping) {
                 cutShort[0] = true;
                 return false;
+            }
+            if (row.notCaptured()) {
+                notCaptured.merge(row.tableId(), new NotCaptured(row.table(), 1, row.id(), row.id()), NotCaptured::and);
+                return true;
             }
             chunk.add(new Entry(row, ChangeCodec.decode(row)));
             if (chunk.size() < settings.batchSize()) {
@@ -323,6 +333,7 @@ public final class Dispatcher {
                 return false;
             }
         });
+        reportNotCaptured(reader, notCaptured);
         if (storeFailure[0] != null) {
             throw storeFailure[0];
         }
@@ -348,6 +359,27 @@ public final class Dispatcher {
             store(committer);
         }
         return new Pass(delivered[0], -1);
+    }
+
+    /** The {@link LogRow#NOT_CAPTURED} markers of one table in a window: changes that capture could not log. */
+    private record NotCaptured(String table, int count, long firstId, long lastId) {
+        NotCaptured and(NotCaptured more) {
+            return new NotCaptured(table, count + more.count, Math.min(firstId, more.firstId), Math.max(lastId, more.lastId));
+        }
+    }
+
+    /**
+     * Says, once per table and window, that changes were lost to capture: markers are never handed to a
+     * handler (they carry no values), and a replica built from this consumer now differs from the table.
+     */
+    private void reportNotCaptured(Connection reader, Map<Integer, NotCaptured> notCaptured) throws SQLException {
+        for (Map.Entry<Integer, NotCaptured> entry : notCaptured.entrySet()) {
+            NotCaptured n = entry.getValue();
+            String repair = dialect.repairCommand(reader, entry.getKey());
+            log.error("Consumer {}: {} change{} of {} (log ids {} to {}) could not be captured since a schema change of the table and {} not"
+                            + " delivered; {}", consumer, n.count(), n.count() == 1 ? "" : "s", n.table(), n.firstId(), n.lastId(),
+                    n.count() == 1 ? "is" : "are", repair == null ? "watch the table again" : "run: " + repair);
+        }
     }
 
     /**

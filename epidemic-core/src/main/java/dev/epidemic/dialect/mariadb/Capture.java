@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import static dev.epidemic.dialect.Jdbc.queryStrings;
 import static dev.epidemic.dialect.mariadb.Names.literal;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
@@ -25,6 +26,10 @@ final class Capture {
     static final List<String> PURPOSES = List.of("capture_insert", "capture_update", "capture_delete");
     private static final int ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
     private static final int ER_TRG_DOES_NOT_EXIST = 1360;
+    /** "Unknown column": a column the trigger names is gone. */
+    private static final int ER_BAD_FIELD_ERROR = 1054;
+    /** The op of a marker row: a change of the table that its trigger could not capture (see {@link dev.epidemic.dialect.LogRow#NOT_CAPTURED}). */
+    static final char NOT_CAPTURED = dev.epidemic.dialect.LogRow.NOT_CAPTURED;
 
     private final OwnTables own;
 
@@ -54,23 +59,31 @@ final class Capture {
         return quote(table.schema()) + "." + quote(triggerName(table, purpose));
     }
 
-    /** The three CREATE OR REPLACE TRIGGER statements (each replaces its trigger atomically). */
+    /**
+     * The three CREATE OR REPLACE TRIGGER statements (each replaces its trigger atomically). A trigger
+     * names its columns, and MariaDB has no DDL trigger to regenerate it: after a captured column is renamed
+     * or dropped, its reference fails with error 1054 on every row, which would fail the application's own
+     * statement. So each body continues past exactly that error and logs a {@link #NOT_CAPTURED} marker
+     * instead, naming nothing but the table; any other error (a deadlock, a full disk) still fails the writer.
+     */
     List<String> createTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched) {
         String log = own.changeLog();
         String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at) VALUES (" + tableId + ", ";
         String at = "UNIX_TIMESTAMP(SYSDATE(6))"; // the moment the change was logged: ids are taken in this order
+        String begin = " FOR EACH ROW BEGIN DECLARE CONTINUE HANDLER FOR " + ER_BAD_FIELD_ERROR + " INSERT INTO " + log
+                + " (table_id, op, at) VALUES (" + tableId + ", '" + NOT_CAPTURED + "', " + at + "); ";
         // An UPDATE is logged when a key or watched column changed: <=> is equality that NULLs pass.
         String changed = Stream.concat(keys.stream(), watched.stream()).distinct()
                 .map(column -> "NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")")
                 .collect(Collectors.joining(" OR "));
         List<String> statements = new ArrayList<>();
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
-                + " FOR EACH ROW " + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + ")");
+                + begin + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + "); END");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
-                + " FOR EACH ROW IF " + changed + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
-                + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF");
+                + begin + "IF " + changed + " THEN " + insertInto + "'U', " + json("NEW", keys, all) + ", "
+                + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF; END");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
-                + " FOR EACH ROW " + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + ")");
+                + begin + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + "); END");
         return statements;
     }
 
@@ -94,6 +107,23 @@ final class Capture {
             }
         }
         return true;
+    }
+
+    /**
+     * The table that the capture triggers registered for {@code registered} are on now, when it is not that
+     * table any more (RENAME TABLE takes the triggers along); null when they are not found, or not visible
+     * to this user (information_schema shows a trigger only with the TRIGGER right).
+     */
+    String tableOf(Connection c, Table registered) throws SQLException {
+        return queryStrings(c, "SELECT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
+                registered.schema(), triggerName(registered, "capture_insert")).stream()
+                .filter(name -> !name.equals(registered.name())).findFirst().orElse(null);
+    }
+
+    /** True when this user has the TRIGGER right on the table: only then does information_schema show its triggers. */
+    boolean mayAlter(Connection c, Table table) throws SQLException {
+        return !queryStrings(c, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?"
+                + " AND EVENT_OBJECT_TABLE = ?", table.schema(), triggerName(table, "capture_insert"), table.name()).isEmpty();
     }
 
     List<String> dropTriggers(Table table) {

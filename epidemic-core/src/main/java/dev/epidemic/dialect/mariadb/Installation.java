@@ -13,7 +13,8 @@ import static dev.epidemic.dialect.Jdbc.queryLong;
 /** Creates Epidemic's tables in the application's database ({@link OwnTables}), and tells whether they are there. */
 final class Installation {
     private static final Logger log = LoggerFactory.getLogger(Installation.class);
-    private static final int VERSION = 1;
+    /** 1: the tables; 2: watched_table.all_columns, and capture that survives schema changes. */
+    static final int VERSION = 2;
     /** Binary collation: consumer and handler names are compared exactly, as on PostgreSQL. */
     private static final String TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
@@ -41,6 +42,10 @@ final class Installation {
                     + " schema_name VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL, key_columns LONGTEXT NOT NULL,"
                     + " columns LONGTEXT NOT NULL, active BOOLEAN NOT NULL DEFAULT TRUE,"
                     + " installed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), UNIQUE KEY (schema_name, table_name)) " + TABLE_OPTIONS);
+            // Version 2. all_columns: whether every column was asked for (columns then lists those of the last
+            // watch), so that a column added later is reported; NULL for a table watched by version 1, whose
+            // triggers make the application's writes fail once a captured column is renamed or dropped.
+            execute(c, "ALTER TABLE " + own.watchedTable() + " ADD COLUMN IF NOT EXISTS all_columns BOOLEAN NULL");
             // trx: the writer's InnoDB transaction id, stamped by the server (transaction-precise versioning).
             execute(c, "CREATE TABLE IF NOT EXISTS " + own.changeLog() + " (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
                     + " table_id INT NOT NULL, op CHAR(1) NOT NULL, `key` LONGTEXT, old LONGTEXT, new LONGTEXT, at DECIMAL(17,6) NOT NULL,"
@@ -69,7 +74,7 @@ final class Installation {
         });
     }
 
-    private int installedVersion(Connection c) throws SQLException {
+    int installedVersion(Connection c) throws SQLException {
         if (!installed(c)) {
             return 0;
         }

@@ -88,6 +88,21 @@ public final class MariaDbDialect implements Dialect {
     }
 
     @Override
+    public List<String> captureProblems(Connection c) throws SQLException {
+        return registry.captureProblems(c);
+    }
+
+    @Override
+    public List<String> repairCapture(Connection c) throws SQLException {
+        return registry.repairCapture(c);
+    }
+
+    @Override
+    public String repairCommand(Connection c, int tableId) throws SQLException {
+        return registry.repairCommand(c, tableId);
+    }
+
+    @Override
     public int[] tableIds(Connection c, List<String> tables) throws SQLException {
         return registry.tableIds(c, tables);
     }

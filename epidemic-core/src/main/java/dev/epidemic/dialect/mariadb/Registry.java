@@ -17,9 +17,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static dev.epidemic.dialect.Jdbc.execute;
 import static dev.epidemic.dialect.Jdbc.prepare;
+import static dev.epidemic.dialect.Jdbc.queryBoolean;
 
 /**
  * Which tables are watched (the registry, {@code watched_table}), and watching and unwatching them: the
@@ -45,7 +47,17 @@ final class Registry {
     }
 
     /** What {@link #watch} would install on a table, found by reading the catalog only. */
-    private record Plan(Table info, List<Column> all, WatchedTable wanted) {
+    private record Plan(Table info, List<Column> all, WatchedTable wanted, boolean allColumns) {
+    }
+
+    /**
+     * One active row of the registry. {@code allColumns} is null for a table watched by an older Epidemic,
+     * whose triggers do not survive a schema change.
+     */
+    private record Registration(int id, Table table, List<String> keys, List<String> columns, Boolean allColumns) {
+        WatchedTable watched() {
+            return new WatchedTable(table.schema(), table.name(), keys, columns);
+        }
     }
 
     private Plan plan(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
@@ -62,7 +74,7 @@ final class Registry {
             throw new InvalidInputException("table " + info.display() + " has no primary key; add one, or name the key columns explicitly (--key)");
         }
         List<String> watched = columns.isEmpty() ? all.stream().map(Column::name).toList() : Catalog.pick(all, columns, info, "column");
-        return new Plan(info, all, new WatchedTable(info.schema(), info.name(), keys, watched, catalog.warnings(c, info)));
+        return new Plan(info, all, new WatchedTable(info.schema(), info.name(), keys, watched, catalog.warnings(c, info)), columns.isEmpty());
     }
 
     WatchedTable checkWatch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
@@ -74,18 +86,19 @@ final class Registry {
         Table info = plan.info();
         WatchedTable wanted = plan.wanted();
         return locks.whileInstalling(c, () -> {
-            WatchedTable before = installation.installed(c) ? registered(c, info) : null;
+            Registration registration = installation.installed(c) ? registration(c, info) : null;
+            WatchedTable before = registration == null ? null : registration.watched();
             if (before != null && before.keyColumns().equals(wanted.keyColumns()) && before.columns().equals(wanted.columns())
-                    && capture.present(c, info)) {
+                    && Boolean.valueOf(plan.allColumns()).equals(registration.allColumns()) && capture.present(c, info)) {
                 return wanted;
             }
             boolean freshSchema = !installation.installed(c);
             installation.install(c);
             Integer previousId = before == null ? null : registrationId(c, info);
             try {
-                createTriggers(c, info, register(c, info, wanted.keyColumns(), wanted.columns()), plan.all(), wanted);
+                createTriggers(c, info, register(c, info, wanted.keyColumns(), wanted.columns(), plan.allColumns()), plan.all(), wanted);
             } catch (SQLException | RuntimeException e) {
-                undoWatch(c, info, plan.all(), before, previousId, freshSchema);
+                undoWatch(c, info, plan.all(), registration, previousId, freshSchema);
                 throw e;
             }
             log.info("Watching {} (columns {})", info.display(), wanted.columns());
@@ -101,7 +114,7 @@ final class Registry {
     }
 
     /** Puts the catalog back as it was before a watch that failed half-way. */
-    private void undoWatch(Connection c, Table info, List<Column> all, WatchedTable before, Integer previousId, boolean freshSchema) {
+    private void undoWatch(Connection c, Table info, List<Column> all, Registration before, Integer previousId, boolean freshSchema) {
         try {
             if (freshSchema) {
                 for (String ddl : capture.dropTriggers(info)) {
@@ -114,8 +127,8 @@ final class Registry {
                 }
                 deleteRegistration(c, info);
             } else {
-                register(c, info, before.keyColumns(), before.columns());
-                createTriggers(c, info, previousId, all, before);
+                register(c, info, before.keys(), before.columns(), before.allColumns());
+                createTriggers(c, info, previousId, all, before.watched());
             }
         } catch (SQLException | RuntimeException undo) {
             log.warn("Could not undo a failed watch of {}: {}", info.display(), undo.getMessage());
@@ -130,13 +143,15 @@ final class Registry {
         }
     }
 
-    private int register(Connection c, Table t, List<String> keys, List<String> columns) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + own.watchedTable() + " (schema_name, table_name, key_columns, columns, active)"
-                + " VALUES (?, ?, ?, ?, TRUE) ON DUPLICATE KEY UPDATE key_columns = VALUES(key_columns), columns = VALUES(columns), active = TRUE")) {
+    private int register(Connection c, Table t, List<String> keys, List<String> columns, Boolean allColumns) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + own.watchedTable() + " (schema_name, table_name, key_columns, columns, all_columns, active)"
+                + " VALUES (?, ?, ?, ?, ?, TRUE) ON DUPLICATE KEY UPDATE key_columns = VALUES(key_columns), columns = VALUES(columns),"
+                + " all_columns = VALUES(all_columns), active = TRUE")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());
             ps.setString(3, toJson(keys));
             ps.setString(4, toJson(columns));
+            ps.setObject(5, allColumns);
             ps.executeUpdate();
         }
         return registrationId(c, t);
@@ -173,10 +188,9 @@ final class Registry {
                 }
                 return false;
             }
-            if (info != null) {
-                for (String ddl : capture.dropTriggers(info)) {
-                    execute(c, ddl);
-                }
+            // By name, also when the table is gone: a renamed table took its triggers along, and they still capture.
+            for (String ddl : capture.dropTriggers(target)) {
+                execute(c, ddl);
             }
             if (purge) {
                 execute(c, "DELETE FROM " + own.changeLog() + " WHERE table_id = " + id);
@@ -192,7 +206,7 @@ final class Registry {
     }
 
     List<WatchedTable> list(Connection c) throws SQLException {
-        return installation.installed(c) ? registrations(c, " ORDER BY schema_name, table_name") : List.of();
+        return installation.installed(c) ? registrations(c, " ORDER BY schema_name, table_name").stream().map(Registration::watched).toList() : List.of();
     }
 
     WatchedTable watched(Connection c, String table) throws SQLException {
@@ -204,20 +218,155 @@ final class Registry {
     }
 
     private WatchedTable registered(Connection c, Table t) throws SQLException {
+        Registration r = registration(c, t);
+        return r == null ? null : r.watched();
+    }
+
+    private Registration registration(Connection c, Table t) throws SQLException {
         return registrations(c, " AND schema_name = ? AND table_name = ?", t.schema(), t.name()).stream().findFirst().orElse(null);
     }
 
     /** The active registrations, of the rows that {@code condition} (and its parameters) selects. */
-    private List<WatchedTable> registrations(Connection c, String condition, String... parameters) throws SQLException {
-        List<WatchedTable> result = new ArrayList<>();
-        try (PreparedStatement ps = prepare(c, "SELECT schema_name, table_name, key_columns, columns FROM " + own.watchedTable()
-                + " WHERE active" + condition, (Object[]) parameters);
+    private List<Registration> registrations(Connection c, String condition, String... parameters) throws SQLException {
+        // A registry of version 1 (not yet migrated: that takes DDL rights) has no all_columns.
+        String allColumnsColumn = installation.installedVersion(c) >= 2 ? "all_columns" : "NULL";
+        List<Registration> result = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, "SELECT id, schema_name, table_name, key_columns, columns, " + allColumnsColumn + " FROM "
+                + own.watchedTable() + " WHERE active" + condition, (Object[]) parameters);
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                result.add(new WatchedTable(rs.getString(1), rs.getString(2), fromJson(rs.getString(3)), fromJson(rs.getString(4))));
+                boolean all = rs.getBoolean(6);
+                Boolean allColumns = rs.wasNull() ? null : all;
+                result.add(new Registration(rs.getInt(1), new Table(rs.getString(2), rs.getString(3)), fromJson(rs.getString(4)),
+                        fromJson(rs.getString(5)), allColumns));
             }
         }
         return result;
+    }
+
+    // ---------------------------------------------------------------- what capture does not do as asked
+
+    /**
+     * Watched tables whose capture no longer captures all that was asked, one line each, naming the
+     * table, what changed and the command that puts it right; empty when all is well. MariaDB has no DDL
+     * triggers, so capture cannot follow a schema change by itself; its triggers only keep the writers
+     * working ({@link Capture#createTriggers}).
+     */
+    List<String> captureProblems(Connection c) throws SQLException {
+        if (!installation.installed(c)) {
+            return List.of();
+        }
+        List<String> result = new ArrayList<>();
+        for (Registration r : registrations(c, " ORDER BY schema_name, table_name")) {
+            String line = problemLine(c, r);
+            if (line != null) {
+                result.add(line);
+            }
+        }
+        return result;
+    }
+
+    private String problemLine(Connection c, Registration r) throws SQLException {
+        String table = r.table().display();
+        if (!queryBoolean(c, "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                r.table().schema(), r.table().name())) {
+            String movedTo = capture.tableOf(c, r.table());
+            if (movedTo != null) {
+                return "watched table " + table + " was renamed to " + r.table().schema() + "." + movedTo + ": its triggers went with it and still"
+                        + " capture, under the old name; run: epidemic unwatch " + table + ", then: epidemic watch " + r.table().schema() + "."
+                        + movedTo + (Boolean.FALSE.equals(r.allColumns()) ? " --columns " + String.join(",", r.columns()) : "");
+            }
+            if (capture.present(c, r.table())) {
+                return null; // its triggers exist: the table is there, and this user may not see it
+            }
+            return "watched table " + table + " no longer exists; remove it with: epidemic unwatch " + table;
+        }
+        List<String> live = catalog.columnsOf(c, r.table()).stream().map(Column::name).toList();
+        String repair = repair(c, r, live);
+        if (r.allColumns() == null) {
+            return "capture of " + table + " was installed by an older Epidemic: renaming or dropping a captured column makes the application's"
+                    + " writes to it fail; upgrade with: " + repair;
+        }
+        List<String> parts = new ArrayList<>();
+        List<String> gone = Stream.concat(r.keys().stream(), r.columns().stream()).distinct().filter(n -> !live.contains(n)).toList();
+        if (!gone.isEmpty()) {
+            parts.add(gone.size() == 1 ? "watched column " + gone.get(0) + " of " + table + " was dropped or renamed"
+                    : "watched columns " + String.join(", ", gone) + " of " + table + " were dropped or renamed");
+            parts.add("its changes are not captured");
+        }
+        if (r.allColumns()) {
+            List<String> added = live.stream().filter(n -> !r.columns().contains(n)).toList();
+            if (!added.isEmpty()) {
+                parts.add((added.size() == 1 ? "column " + added.get(0) + " was" : "columns " + String.join(", ", added) + " were")
+                        + " added to " + table + " and " + (added.size() == 1 ? "is" : "are") + " not captured");
+            }
+        }
+        if (parts.isEmpty() && !capture.present(c, r.table())) {
+            parts.add("a capture trigger of " + table + " is missing: its changes are not all captured");
+        }
+        if (parts.isEmpty()) {
+            return null;
+        }
+        // "dropped or renamed: its changes ..." reads as one clause; the rest are joined by semicolons.
+        return String.join("; ", parts).replace("renamed; its changes", "renamed: its changes") + "; run: " + repair;
+    }
+
+    /**
+     * Watches again each table captured with every column whose columns changed, when its key columns are
+     * all still there (a key that changed needs a decision); a user without the rights that takes is left to
+     * {@link #captureProblems}.
+     */
+    List<String> repairCapture(Connection c) throws SQLException {
+        if (!installation.installed(c) || installation.installedVersion(c) < Installation.VERSION) {
+            return List.of();
+        }
+        List<String> repaired = new ArrayList<>();
+        for (Registration r : registrations(c, " AND all_columns ORDER BY schema_name, table_name")) {
+            if (!queryBoolean(c, "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                    r.table().schema(), r.table().name())) {
+                continue;
+            }
+            List<String> live = catalog.columnsOf(c, r.table()).stream().map(Column::name).toList();
+            if (live.equals(r.columns()) || !live.containsAll(r.keys()) || !capture.mayAlter(c, r.table())) {
+                continue;
+            }
+            List<String> key = r.keys().equals(catalog.primaryKey(c, r.table())) ? List.of() : r.keys();
+            try {
+                WatchedTable now = watch(c, r.table().quoted(), List.of(), key);
+                repaired.add("capture of " + r.table().display() + " regenerated after a schema change: columns " + String.join(", ", now.columns())
+                        + " (were " + String.join(", ", r.columns()) + ")");
+            } catch (SQLException | RuntimeException e) {
+                log.debug("Cannot regenerate the capture of {} ({}); it stays reported", r.table().display(), e.getMessage());
+            }
+        }
+        return repaired;
+    }
+
+    /** The watch command that makes a table's capture what was asked for again, in the terms of its columns now. */
+    private String repair(Connection c, Registration r, List<String> live) throws SQLException {
+        StringBuilder command = new StringBuilder("epidemic watch " + r.table().display());
+        List<String> columns = r.columns().stream().filter(live::contains).toList();
+        boolean every = Boolean.TRUE.equals(r.allColumns()) || r.allColumns() == null && r.columns().equals(live);
+        if (!every && !columns.isEmpty()) {
+            command.append(" --columns ").append(String.join(",", columns));
+        }
+        List<String> primaryKey = catalog.primaryKey(c, r.table());
+        if (!r.keys().equals(primaryKey) && live.containsAll(r.keys())) {
+            command.append(" --key ").append(String.join(",", r.keys()));
+        }
+        return command.toString();
+    }
+
+    /** The command that repairs the capture of the table registered as {@code tableId}, or null when it is not watched. */
+    String repairCommand(Connection c, int tableId) throws SQLException {
+        if (!installation.installed(c)) {
+            return null;
+        }
+        Registration r = registrations(c, " AND id = ?", Integer.toString(tableId)).stream().findFirst().orElse(null);
+        if (r == null) {
+            return null;
+        }
+        return repair(c, r, catalog.columnsOf(c, r.table()).stream().map(Column::name).toList());
     }
 
     int[] tableIds(Connection c, List<String> tables) throws SQLException {
