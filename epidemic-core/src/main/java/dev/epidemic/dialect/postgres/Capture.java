@@ -108,7 +108,7 @@ final class Capture {
             // Nothing to do (and no DDL, which a consumer role may not be allowed) when capture is as asked and intact.
             if (own.installedVersion(c) == OwnSchema.CURRENT_VERSION) {
                 Registration current = registration(c, plan.info().oid());
-                if (current != null && current.captures(plan) && problems(c, current).isEmpty()) {
+                if (current != null && current.captures(plan) && problems(c, current, plan.all()).isEmpty()) {
                     return wanted;
                 }
             }
@@ -367,11 +367,11 @@ final class Capture {
             String table = displayName(r.schemaName(), r.tableName());
             return "watched table " + table + " no longer exists; remove it with: epidemic unwatch " + table;
         }
-        Problems problems = problems(c, r);
+        List<Column> live = Catalog.columnsOf(c, r.relid());
+        Problems problems = problems(c, r, live);
         if (problems.isEmpty()) {
             return null;
         }
-        List<Column> live = Catalog.columnsOf(c, r.relid());
         String table = displayName(now.schema(), now.name());
         if (r.captureVersion() < CAPTURE_VERSION) {
             boolean everyColumn = r.columnNames().equals(names(live));
@@ -398,7 +398,8 @@ final class Capture {
         }
     }
 
-    private Problems problems(Connection c, Registration r) throws SQLException {
+    /** {@code live}: the table's columns now. */
+    private Problems problems(Connection c, Registration r, List<Column> live) throws SQLException {
         List<String> broken = new ArrayList<>();
         List<String> notFollowed = new ArrayList<>();
         if (r.captureVersion() < CAPTURE_VERSION || own.installedVersion(c) < OwnSchema.CURRENT_VERSION) {
@@ -406,7 +407,6 @@ final class Capture {
             return new Problems(broken, notFollowed);
         }
         broken.addAll(missingTriggers(c, r));
-        List<Column> live = Catalog.columnsOf(c, r.relid());
         Map<Short, String> nameOf = new HashMap<>();
         live.forEach(column -> nameOf.put(column.attnum(), column.name()));
         if (r.columnAttnums() != null) {
