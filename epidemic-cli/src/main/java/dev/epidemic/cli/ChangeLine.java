@@ -17,7 +17,7 @@ final class ChangeLine {
     static String describe(Change change) {
         String head = "#" + change.id() + " " + change.operation() + " " + change.table() + " " + values(change.key());
         return switch (change.operation()) {
-            case INSERT -> head + ": " + values(change.newValues());
+            case INSERT, READ -> head + ": " + values(change.newValues());
             case UPDATE -> head + ": " + differences(change.oldValues(), change.newValues());
             case DELETE -> head + " (was " + values(change.oldValues()) + ")";
             case TRUNCATE -> head;

@@ -16,9 +16,9 @@ import java.util.Map;
  * @param table      {@code schema.table}, unquoted
  * @param operation  what happened
  * @param key        primary-key values; {@code null} for TRUNCATE
- * @param oldValues  watched columns before the change; {@code null} for INSERT and TRUNCATE
+ * @param oldValues  watched columns before the change; {@code null} for INSERT, TRUNCATE and READ
  * @param newValues  watched columns after the change; {@code null} for DELETE and TRUNCATE
- * @param at         when the writer's statement started
+ * @param at         when the writer's statement started (for a READ: when the backfill read the row)
  */
 public record Change(long id, long txid, String table, Operation operation, Map<String, Object> key,
                      Map<String, Object> oldValues, Map<String, Object> newValues, Instant at) {

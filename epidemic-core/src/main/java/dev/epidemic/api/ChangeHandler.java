@@ -22,7 +22,17 @@ public interface ChangeHandler {
     default void onTruncate(Change change) throws Exception {
     }
 
-    /** A handler that treats inserts, updates, deletes and truncates alike, as a sink does. */
+    /**
+     * A row that existed before it was changed, read by a backfill ({@code epidemic backfill}, or a new
+     * consumer started from a snapshot). The default treats it as an insert, which is right for a handler
+     * that builds state: after the backfill its state holds every row. A READ may come after changes to
+     * the same row (applied in the order received, the row ends as the table has it).
+     */
+    default void onRead(Change change) throws Exception {
+        onInsert(change);
+    }
+
+    /** A handler that treats inserts, updates, deletes, truncates and backfill reads alike, as a sink does. */
     static ChangeHandler forEveryChange(EveryChange action) {
         return new ChangeHandler() {
             @Override
@@ -42,6 +52,11 @@ public interface ChangeHandler {
 
             @Override
             public void onTruncate(Change change) throws Exception {
+                action.accept(change);
+            }
+
+            @Override
+            public void onRead(Change change) throws Exception {
                 action.accept(change);
             }
         };

@@ -5,6 +5,7 @@ import dev.epidemic.engine.ChangeCodec;
 import dev.epidemic.engine.Databases;
 import dev.epidemic.engine.Dispatcher;
 import dev.epidemic.engine.Registration;
+import dev.epidemic.engine.SnapshotBackfills;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -37,13 +38,16 @@ import java.util.Set;
  */
 public final class Epidemic implements Runnable, AutoCloseable {
     private final Dispatcher dispatcher;
+    private final SnapshotBackfills backfills;
     private final String consumer;
     private final Runnable installer;
     private volatile Thread thread;
+    private volatile Thread backfillThread;
     private volatile RuntimeException failure;
 
-    private Epidemic(Dispatcher dispatcher, String consumer, Runnable installer) {
+    private Epidemic(Dispatcher dispatcher, SnapshotBackfills backfills, String consumer, Runnable installer) {
         this.dispatcher = dispatcher;
+        this.backfills = backfills;
         this.consumer = consumer;
         this.installer = installer;
     }
@@ -67,7 +71,16 @@ public final class Epidemic implements Runnable, AutoCloseable {
     public void run() {
         installer.run();
         thread = Thread.currentThread();
+        startBackfills();
         dispatcher.run();
+    }
+
+    /** Runs what is left of the backfills this consumer started from a snapshot (nothing, mostly) beside the dispatcher. */
+    private void startBackfills() {
+        Thread t = new Thread(backfills, "epidemic-" + consumer + "-backfill");
+        t.setDaemon(true);
+        backfillThread = t;
+        t.start();
     }
 
     /** Installs what is missing (failing here on a bad table or column), then delivers on a new thread. */
@@ -82,6 +95,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
         }, "epidemic-" + consumer);
         t.setDaemon(true);
         thread = t;
+        startBackfills();
         t.start();
         return this;
     }
@@ -108,6 +122,10 @@ public final class Epidemic implements Runnable, AutoCloseable {
      * while" means for a consumer that must exit when it has drained the log ({@code tail --idle-exit}).
      */
     public Duration caughtUpFor() {
+        Thread backfilling = backfillThread;
+        if (backfilling != null && !backfills.done()) {
+            return Duration.ZERO; // its own backfill is still logging rows for it
+        }
         return dispatcher.caughtUpFor();
     }
 
@@ -118,6 +136,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
      */
     @Override
     public void close() {
+        backfills.stop();
         dispatcher.stop();
         if (thread == null || thread == Thread.currentThread()) {
             return; // never started, or called from a handler on the dispatcher's own thread
@@ -135,7 +154,8 @@ public final class Epidemic implements Runnable, AutoCloseable {
         private final String jdbcUrl;
         private String consumer;
         private String schema = "epidemic";
-        private boolean startAtPresent;
+        private StartFrom startFrom = StartFrom.OLDEST_RETAINED;
+        private int backfillChunkSize = EpidemicAdmin.DEFAULT_CHUNK_SIZE;
         private final Map<String, List<Registration>> byTable = new LinkedHashMap<>();
         private final List<Registration> everyTable = new ArrayList<>();
         private final Set<String> tablesOfEveryTable = new LinkedHashSet<>();
@@ -164,7 +184,27 @@ public final class Epidemic implements Runnable, AutoCloseable {
 
         /** A new consumer starts at the present instead of at the oldest retained change. */
         public Builder startAtPresent(boolean startAtPresent) {
-            this.startAtPresent = startAtPresent;
+            this.startFrom = startAtPresent ? StartFrom.NOW : StartFrom.OLDEST_RETAINED;
+            return this;
+        }
+
+        /**
+         * Where a new consumer starts (default {@link StartFrom#OLDEST_RETAINED}). With
+         * {@link StartFrom#SNAPSHOT} it first receives a READ of every row its tables hold (every watched
+         * table, for {@link #handleEveryTable} without tables), then every change after; a consumer that
+         * exists resumes from its position, and finishes a snapshot it had not finished.
+         */
+        public Builder startFrom(StartFrom startFrom) {
+            this.startFrom = Objects.requireNonNull(startFrom, "startFrom");
+            return this;
+        }
+
+        /** Rows logged per transaction by a backfill from a snapshot (default {@link EpidemicAdmin#DEFAULT_CHUNK_SIZE}). */
+        public Builder backfillChunkSize(int chunkSize) {
+            if (chunkSize < 1) {
+                throw new InvalidInputException("chunk size must be at least 1, not " + chunkSize);
+            }
+            this.backfillChunkSize = chunkSize;
             return this;
         }
 
@@ -248,14 +288,15 @@ public final class Epidemic implements Runnable, AutoCloseable {
             byTable.forEach((table, list) -> registrations.put(table,
                     list.stream().map(r -> r.withDefaultPolicy(defaultPolicy)).toList()));
             List<Registration> forEveryTable = everyTable.stream().map(r -> r.withDefaultPolicy(defaultPolicy)).toList();
+            boolean startAtPresent = startFrom != StartFrom.OLDEST_RETAINED;
             Dispatcher dispatcher = new Dispatcher(dataSource, dialect, consumer, startAtPresent, resolved,
                     forEveryTable, tables, settings);
-            Runnable installer = () -> install(dialect, registrations, resolved, tables);
-            return new Epidemic(dispatcher, consumer, installer);
+            Runnable installer = () -> install(dialect, registrations, resolved, tables, startAtPresent);
+            return new Epidemic(dispatcher, new SnapshotBackfills(dataSource, dialect, consumer, backfillChunkSize), consumer, installer);
         }
 
         private void install(Dialect dialect, Map<String, List<Registration>> registrations,
-                             Map<String, List<Registration>> resolved, List<String> tables) {
+                             Map<String, List<Registration>> resolved, List<String> tables, boolean startAtPresent) {
             try (Connection c = dataSource.getConnection()) {
                 dialect.install(c);
                 resolved.clear();
@@ -263,8 +304,12 @@ public final class Epidemic implements Runnable, AutoCloseable {
                     WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue());
                     resolved.put(table.qualifiedName(), entry.getValue());
                 }
+                int[] tableIds = null;
                 if (tables != null) {
-                    dialect.tableIds(c, tables); // an unknown or unwatched table fails here, before a consumer exists
+                    tableIds = dialect.tableIds(c, tables); // an unknown or unwatched table fails here, before a consumer exists
+                }
+                if (startFrom == StartFrom.SNAPSHOT) {
+                    dialect.backfills().createFromSnapshot(c, consumer, tableIds);
                 }
                 // Created here, not on the dispatcher's thread, so that "the present" is the moment of start().
                 dialect.positions().open(c, consumer, startAtPresent);

@@ -1,6 +1,7 @@
 package dev.epidemic.api;
 
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.engine.Backfiller;
 import dev.epidemic.engine.ChangeCodec;
 import dev.epidemic.engine.Databases;
 
@@ -8,6 +9,7 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Installs and removes capture, and reports on and prunes the change log. Every method opens a
@@ -90,6 +92,34 @@ public final class EpidemicAdmin {
      */
     public List<String> captureProblems() {
         return call(dialect::captureProblems);
+    }
+
+    /** The chunk size of a backfill when none is given: rows logged per transaction. */
+    public static final int DEFAULT_CHUNK_SIZE = 5000;
+
+    /**
+     * Delivers every current row of {@code table} (those matching {@code where}, a condition over its
+     * columns, when not null) to {@code consumers} (empty: every consumer that exists now) as READ changes,
+     * logged {@code chunkSize} rows per transaction; returns once every row is in the log. When a backfill
+     * with the same arguments is unfinished (its run was killed), this resumes it; otherwise it starts a new
+     * one. {@code progress} is told after each chunk. An unknown table or consumer, an unwatched table or a
+     * bad condition is an {@link InvalidInputException}, and nothing is changed.
+     */
+    public BackfillStatus backfill(String table, List<String> consumers, String where, int chunkSize,
+                                   Consumer<BackfillStatus> progress) {
+        if (chunkSize < 1) {
+            throw new InvalidInputException("chunk size must be at least 1, not " + chunkSize);
+        }
+        return call(c -> {
+            BackfillStatus backfill = dialect.backfills().begin(c, table, consumers, where);
+            progress.accept(backfill);
+            return new Backfiller(dialect, chunkSize).run(c, backfill, () -> Thread.currentThread().isInterrupted(), progress);
+        });
+    }
+
+    /** The backfills that have not finished, oldest first. */
+    public List<BackfillStatus> unfinishedBackfills() {
+        return call(c -> dialect.backfills().unfinished(c, null));
     }
 
     @FunctionalInterface

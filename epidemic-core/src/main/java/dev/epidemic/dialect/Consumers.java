@@ -44,7 +44,7 @@ public final class Consumers {
     /** What of the log a position has not handed over yet. */
     @FunctionalInterface
     public interface Pending {
-        Backlog of(Connection c, Position position) throws SQLException;
+        Backlog of(Connection c, String consumer, Position position) throws SQLException;
     }
 
     /** How many changes are pending, and when the oldest of them was logged (null when none is). */
@@ -109,7 +109,7 @@ public final class Consumers {
     public List<ConsumerStatus> status(Connection c, Pending pending) throws SQLException {
         List<ConsumerStatus> result = new ArrayList<>();
         for (Stored consumer : all(c)) {
-            Backlog backlog = pending.of(c, consumer.position());
+            Backlog backlog = pending.of(c, consumer.name(), consumer.position());
             Duration age = backlog.count() == 0 || backlog.oldest() == null ? null : Duration.between(backlog.oldest(), Instant.now());
             result.add(new ConsumerStatus(consumer.name(), backlog.count(), age));
         }

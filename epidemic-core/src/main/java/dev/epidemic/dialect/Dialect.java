@@ -1,5 +1,6 @@
 package dev.epidemic.dialect;
 
+import dev.epidemic.api.BackfillStatus;
 import dev.epidemic.api.ConsumerStatus;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
@@ -71,6 +72,9 @@ public interface Dialect {
     /** Consumers' durable positions. */
     PositionStore positions();
 
+    /** Backfills: the rows a table already holds, logged as READ changes for some consumers. */
+    Backfills backfills();
+
     /** How an idle dispatcher learns that something was logged. */
     WakeUpSource wakeUps();
 
@@ -98,8 +102,11 @@ public interface Dialect {
         /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
         boolean sameSnapshot(String a, String b);
 
-        /** Streams the window (position, upTo], after the position's progress in it, in delivery order. */
-        void readWindow(Connection connection, Position position, String upTo, int[] tableIds, int fetchSize,
+        /**
+         * Streams the window (position, upTo], after the position's progress in it, in delivery order: every
+         * change, and the READs of the backfills {@code consumer} is a target of.
+         */
+        void readWindow(Connection connection, String consumer, Position position, String upTo, int[] tableIds, int fetchSize,
                         RowSink sink) throws SQLException;
     }
 
@@ -116,6 +123,49 @@ public interface Dialect {
          */
         default void prepareCommitter(Connection connection) throws SQLException {
         }
+    }
+
+    /**
+     * Backfills. A backfill reads its table in key order, a chunk per transaction: each chunk's rows are
+     * locked (shared) while they are logged, so the READ of a row holds its latest committed version and
+     * a writer that changes it later commits, and is delivered, after the READ (DESIGN.md, Backfill). A
+     * chunk never waits for a row lock (it fails with {@link #rowsBusy} and is retried), so it is never
+     * part of a deadlock that could fail a writer.
+     */
+    interface Backfills {
+        /**
+         * The unfinished backfill started by a command with the same arguments, or else a new one:
+         * {@code consumers} empty means every consumer that exists now. An unknown table or consumer, an
+         * unwatched table, or a {@code where} that is not a valid condition on the table's columns is an
+         * input error, and nothing is changed.
+         */
+        BackfillStatus begin(Connection connection, String table, List<String> consumers, String where) throws SQLException;
+
+        /**
+         * Creates {@code consumer} at the present with a backfill of each of the tables (registry ids) for it
+         * alone, which it runs itself, all in one transaction; nothing when the consumer exists.
+         */
+        void createFromSnapshot(Connection connection, String consumer, int[] tableIds) throws SQLException;
+
+        /**
+         * Makes this connection's session the only one running the backfill, until the session ends or
+         * {@link #release}; false when another session runs it.
+         */
+        boolean tryRun(Connection connection, long backfill) throws SQLException;
+
+        void release(Connection connection, long backfill) throws SQLException;
+
+        /**
+         * Logs the next chunk of at most {@code limit} rows, in a transaction of its own, and returns the
+         * backfill after it ({@link BackfillStatus#finished()} once the table has no row left).
+         */
+        BackfillStatus logChunk(Connection connection, long backfill, int limit) throws SQLException;
+
+        /** True when a chunk failed only because a writer held one of its rows: it is to be tried again. */
+        boolean rowsBusy(SQLException e);
+
+        /** The unfinished backfills, oldest first: all of them, or those started by {@code startedBy}. */
+        List<BackfillStatus> unfinished(Connection connection, String startedBy) throws SQLException;
     }
 
     /** Wake-ups of an idle dispatcher; where the database has none, the dispatcher polls. */

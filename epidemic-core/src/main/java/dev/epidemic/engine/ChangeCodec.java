@@ -38,6 +38,7 @@ public final class ChangeCodec {
             case 'U' -> Operation.UPDATE;
             case 'D' -> Operation.DELETE;
             case 'T' -> Operation.TRUNCATE;
+            case 'R' -> Operation.READ;
             default -> throw new EpidemicException("unknown operation code '" + op + "' in the change log");
         };
     }

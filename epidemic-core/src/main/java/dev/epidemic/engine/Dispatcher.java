@@ -297,7 +297,7 @@ public final class Dispatcher {
         SQLException[] storeFailure = {null};
         boolean[] cutShort = {false}; // stopped before the window's end: it is not complete
         Map<Integer, NotCaptured> notCaptured = new LinkedHashMap<>();
-        dialect.reader().readWindow(reader, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
+        dialect.reader().readWindow(reader, consumer, position, upTo, tableIds, settings.batchSize(), (LogRow row) -> {
             if (!foundAny) {
                 foundAny = true;
                 caughtUpSince = NOT_CAUGHT_UP; // now, not when the window is done: delivering it may take long

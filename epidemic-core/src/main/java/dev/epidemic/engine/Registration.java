@@ -179,6 +179,7 @@ public final class Registration {
             case UPDATE -> handler.onUpdate(change);
             case DELETE -> handler.onDelete(change);
             case TRUNCATE -> handler.onTruncate(change);
+            case READ -> handler.onRead(change);
         }
     }
 

@@ -120,6 +120,11 @@ public final class MariaDbDialect implements Dialect {
     }
 
     @Override
+    public Dialect.Backfills backfills() {
+        throw new UnsupportedOperationException("backfill on MariaDB: not yet");
+    }
+
+    @Override
     public WakeUpSource wakeUps() {
         return polling;
     }

@@ -22,7 +22,7 @@ final class PendingChanges implements Consumers.Pending {
 
     /** The changes not yet handed over: above the mark or in a gap, less what of the window in hand was. */
     @Override
-    public Consumers.Backlog of(Connection c, Position p) throws SQLException {
+    public Consumers.Backlog of(Connection c, String consumer, Position p) throws SQLException {
         LogState state = LogState.parse(p.delivered());
         String pendingRows = "SELECT l.id, l.at FROM " + own.changeLog() + " l WHERE l.id > " + state.highWater()
                 + (state.gaps().isEmpty() ? "" : " OR " + state.gapCondition("l.id"));

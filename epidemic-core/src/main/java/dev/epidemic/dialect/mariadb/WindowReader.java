@@ -119,7 +119,7 @@ final class WindowReader implements Dialect.Reader {
     }
 
     @Override
-    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
+    public void readWindow(Connection c, String consumer, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
         String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at, w.table_id FROM ("

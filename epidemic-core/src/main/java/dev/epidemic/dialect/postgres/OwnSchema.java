@@ -23,7 +23,8 @@ final class OwnSchema {
     private static final Logger log = LoggerFactory.getLogger(OwnSchema.class);
 
     /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
-    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__follow_schema_changes.sql");
+    private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__follow_schema_changes.sql",
+            "V4__backfill.sql");
     static final int CURRENT_VERSION = MIGRATIONS.size();
 
     private final String schema;

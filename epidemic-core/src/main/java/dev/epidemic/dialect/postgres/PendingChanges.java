@@ -21,13 +21,15 @@ final class PendingChanges implements Consumers.Pending {
 
     /** The changes not yet handed over: those not visible in the delivered snapshot, less what of the window in hand was. */
     @Override
-    public Consumers.Backlog of(Connection c, Position p) throws SQLException {
+    public Consumers.Backlog of(Connection c, String consumer, Position p) throws SQLException {
         long pending;
         Instant oldest;
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*), min(l.at) FROM " + s + ".change_log l"
-                + " WHERE l.txid >= pg_catalog.pg_snapshot_xmin(?::pg_snapshot) AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)")) {
+                + " WHERE l.txid >= pg_catalog.pg_snapshot_xmin(?::pg_snapshot) AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, ?::pg_snapshot)"
+                + "   AND (l.backfill_id IS NULL OR l.backfill_id IN (SELECT b.backfill_id FROM " + s + ".backfill_target b WHERE b.consumer = ?))")) {
             ps.setString(1, p.delivered());
             ps.setString(2, p.delivered());
+            ps.setString(3, consumer);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 pending = rs.getLong(1);
@@ -38,7 +40,7 @@ final class PendingChanges implements Consumers.Pending {
             // Changes of the window in hand that were already handed over are not pending.
             try (PreparedStatement ps = c.prepareStatement(windows.windowSql(false,
                     "SELECT count(*) FILTER (WHERE (o.tx_last_id, o.id) <= (?, ?)), min(o.at) FILTER (WHERE (o.tx_last_id, o.id) > (?, ?)) FROM ordered o"))) {
-                int i = WindowReader.bindWindow(ps, p.delivered(), p.window(), null, c);
+                int i = WindowReader.bindWindow(ps, consumer, p.delivered(), p.window(), null, c);
                 ps.setLong(i++, p.afterTxLastId());
                 ps.setLong(i++, p.afterId());
                 ps.setLong(i++, p.afterTxLastId());

@@ -35,6 +35,7 @@ public final class PostgresDialect implements Dialect {
     private final Leadership leadership;
     private final DeadLetters deadLetters;
     private final Pruning pruning;
+    private final BackfillChunks backfills;
 
     public PostgresDialect(String schema) {
         String s = quoteIdent(schema);
@@ -48,6 +49,7 @@ public final class PostgresDialect implements Dialect {
         this.leadership = new Leadership(schema);
         this.deadLetters = new DeadLetters(new DeadLetterTable(s, own, wakeUps), Timestamptz.COLUMNS);
         this.pruning = new Pruning(s);
+        this.backfills = new BackfillChunks(schema, own);
     }
 
     // ---------------------------------------------------------------- install and capture
@@ -102,6 +104,11 @@ public final class PostgresDialect implements Dialect {
     @Override
     public PositionStore positions() {
         return positions;
+    }
+
+    @Override
+    public Dialect.Backfills backfills() {
+        return backfills;
     }
 
     @Override

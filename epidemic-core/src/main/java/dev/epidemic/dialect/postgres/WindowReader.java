@@ -46,7 +46,9 @@ final class WindowReader implements Dialect.Reader {
      * Both parts are index range or exact look-ups on txid, so a window costs what it contains.
      */
     String windowSql(boolean filtered, String select) {
-        String filter = filtered ? " AND l.table_id = ANY (?::int[])" : "";
+        // A READ of a backfill goes only to the backfill's targets; the array is computed once per query.
+        String filter = (filtered ? " AND l.table_id = ANY (?::int[])" : "")
+                + " AND (l.backfill_id IS NULL OR l.backfill_id = ANY (ARRAY(SELECT b.backfill_id FROM " + s + ".backfill_target b WHERE b.consumer = ?)))";
         return "WITH win AS ("
                 + " SELECT l.* FROM " + s + ".change_log l"
                 + "  WHERE l.txid >= pg_catalog.pg_snapshot_xmax(?::pg_snapshot) AND l.txid < pg_catalog.pg_snapshot_xmax(?::pg_snapshot)"
@@ -59,7 +61,7 @@ final class WindowReader implements Dialect.Reader {
                 + select;
     }
 
-    static int bindWindow(PreparedStatement ps, String delivered, String upTo, int[] tableIds, Connection c) throws SQLException {
+    static int bindWindow(PreparedStatement ps, String consumer, String delivered, String upTo, int[] tableIds, Connection c) throws SQLException {
         int i = 1;
         Array ids = tableIds == null ? null : c.createArrayOf("integer", Arrays.stream(tableIds).boxed().toArray());
         ps.setString(i++, delivered);
@@ -68,16 +70,18 @@ final class WindowReader implements Dialect.Reader {
         if (ids != null) {
             ps.setArray(i++, ids);
         }
+        ps.setString(i++, consumer);
         ps.setString(i++, delivered);
         ps.setString(i++, upTo);
         if (ids != null) {
             ps.setArray(i++, ids);
         }
+        ps.setString(i++, consumer);
         return i;
     }
 
     @Override
-    public void readWindow(Connection c, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
+    public void readWindow(Connection c, String consumer, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         String sql = windowSql(tableIds != null,
                 "SELECT o.id, o.txid::text, o.tx_last_id, coalesce(n.nspname || '.' || cl.relname, t.schema_name || '.' || t.table_name),"
                         + " o.op, o.key::text, o.old::text, o.new::text, o.at, o.table_id"
@@ -88,7 +92,7 @@ final class WindowReader implements Dialect.Reader {
                         + " WHERE (o.tx_last_id, o.id) > (?, ?) ORDER BY o.tx_last_id, o.id");
         inTransaction(c, () -> { // a cursor streams only inside a transaction
             try (PreparedStatement ps = c.prepareStatement(sql)) {
-                int i = bindWindow(ps, position.delivered(), upTo, tableIds, c);
+                int i = bindWindow(ps, consumer, position.delivered(), upTo, tableIds, c);
                 boolean resuming = upTo.equals(position.window());
                 ps.setLong(i++, resuming ? position.afterTxLastId() : 0);
                 ps.setLong(i, resuming ? position.afterId() : 0);

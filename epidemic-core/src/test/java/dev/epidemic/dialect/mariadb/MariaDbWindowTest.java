@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MariaDbWindowTest {
     private static List<String> read(MariaDbDialect dialect, Connection reader, Position position, String upTo) throws Exception {
         List<String> rows = new ArrayList<>();
-        dialect.reader().readWindow(reader, position, upTo, null, 100, (LogRow row) -> rows.add(row.newJson()));
+        dialect.reader().readWindow(reader, "test", position, upTo, null, 100, (LogRow row) -> rows.add(row.newJson()));
         return rows;
     }
 

@@ -1,0 +1,91 @@
+package dev.epidemic.engine;
+
+import dev.epidemic.api.BackfillStatus;
+import dev.epidemic.api.EpidemicException;
+import dev.epidemic.dialect.Dialect;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Runs one backfill to its end, chunk after chunk, each in its own transaction, so that a writer waits at
+ * most one chunk for a row the backfill holds, and no snapshot is held longer than a chunk. A chunk that
+ * meets a row a writer holds is given up at once and tried again, smaller, after a short pause; the chunk
+ * size grows back after chunks that went through.
+ */
+public final class Backfiller {
+    private static final Logger log = LoggerFactory.getLogger(Backfiller.class);
+    private static final long MAX_PAUSE_MILLIS = 200;
+
+    private final Dialect dialect;
+    private final int chunkSize;
+
+    public Backfiller(Dialect dialect, int chunkSize) {
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunk size must be at least 1, not " + chunkSize);
+        }
+        this.dialect = dialect;
+        this.chunkSize = chunkSize;
+    }
+
+    /**
+     * Logs the rest of the backfill on {@code c}, reporting after each chunk; returns its status at the
+     * end, or when {@code stop} turned true (unfinished then: running it again resumes). Throws when
+     * another session runs the same backfill.
+     */
+    public BackfillStatus run(Connection c, BackfillStatus backfill, BooleanSupplier stop, Consumer<BackfillStatus> progress)
+            throws SQLException {
+        if (!dialect.backfills().tryRun(c, backfill.id())) {
+            throw new EpidemicException("backfill " + backfill.id() + " of " + backfill.table() + " is being run by another session");
+        }
+        try {
+            BackfillStatus now = backfill;
+            int limit = chunkSize;
+            int busyInARow = 0;
+            while (!now.finished() && !stop.getAsBoolean()) {
+                try {
+                    now = dialect.backfills().logChunk(c, backfill.id(), limit);
+                    busyInARow = 0;
+                    limit = (int) Math.min(chunkSize, limit * 2L);
+                    progress.accept(now);
+                } catch (SQLException e) {
+                    if (!dialect.backfills().rowsBusy(e)) {
+                        throw e;
+                    }
+                    busyInARow++;
+                    limit = Math.max(1, limit / 2);
+                    long pause = Math.min(MAX_PAUSE_MILLIS, 1L << Math.min(busyInARow, 8));
+                    if (busyInARow % 50 == 0) {
+                        log.info("Backfill {} of {}: rows are busy ({} tries in a row); retrying chunks of {} rows", backfill.id(),
+                                backfill.table(), busyInARow, limit);
+                    }
+                    sleep(pause / 2 + ThreadLocalRandom.current().nextLong(pause / 2 + 1));
+                }
+            }
+            if (now.finished()) {
+                log.info("Backfill {} of {} finished: {} rows", now.id(), now.table(), now.rowsDone());
+            }
+            return now;
+        } finally {
+            try {
+                dialect.backfills().release(c, backfill.id());
+            } catch (SQLException e) {
+                log.debug("Backfill {}: releasing it failed ({}); the session's end releases it", backfill.id(), e.getMessage());
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EpidemicException("interrupted while backfilling", e);
+        }
+    }
+}

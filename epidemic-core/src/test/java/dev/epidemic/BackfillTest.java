@@ -1,0 +1,281 @@
+package dev.epidemic;
+
+import dev.epidemic.api.BackfillStatus;
+import dev.epidemic.api.Change;
+import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.api.Operation;
+import dev.epidemic.api.StartFrom;
+import dev.epidemic.testing.Collector;
+import dev.epidemic.testing.Replica;
+import dev.epidemic.testing.Sql;
+import dev.epidemic.testing.Target;
+import dev.epidemic.testing.TestDatabase;
+import dev.epidemic.testing.TestServer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Backfills: existing rows delivered as READs to the consumers they are for, consistent with live changes. */
+@ParameterizedClass(name = "{0}")
+@MethodSource("servers")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BackfillTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Parameter
+    TestServer server;
+    Target db;
+
+    static List<TestServer> servers() {
+        return List.of(TestDatabase.get());
+    }
+
+    @BeforeEach
+    void database() {
+        db = server.create();
+    }
+
+    private static List<Object> readIds(Collector collector) {
+        return collector.changes().stream().filter(c -> c.operation() == Operation.READ).map(c -> c.key().get("id")).toList();
+    }
+
+    @Test
+    void deliversEveryExistingRowAsARead() {
+        db.exec("CREATE TABLE users (id int PRIMARY KEY, name text)",
+                "INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 2500) g");
+        db.admin().watch("users", List.of(), List.of());
+        Collector collector = new Collector();
+        try (Epidemic epidemic = db.engine().consumer("mail").handle("users", List.of(), collector).build().start()) {
+            BackfillStatus done = db.admin().backfill("users", List.of(), null, 1000, b -> { });
+            assertThat(done.finished()).isTrue();
+            assertThat(done.rowsDone()).isEqualTo(2500);
+            await().atMost(WAIT).until(() -> collector.size() >= 2500);
+        }
+        Change first = collector.changes().get(0);
+        assertThat(first.operation()).isEqualTo(Operation.READ);
+        assertThat(first.oldValues()).isNull();
+        assertThat(first.newValues()).containsEntry("name", "user 1").containsEntry("id", 1);
+        assertThat(first.table()).isEqualTo(db.qualified("users"));
+        assertThat(readIds(collector)).hasSize(2500).doesNotHaveDuplicates();
+        assertThat(db.admin().unfinishedBackfills()).isEmpty();
+    }
+
+    @Test
+    void aBackfillForOneConsumerIsNotSeenByAnother() {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'a'), (2, 'b')");
+        db.admin().watch("t", List.of(), List.of());
+        Collector a = new Collector();
+        Collector b = new Collector();
+        try (Epidemic ea = db.engine().consumer("a").handle("t", List.of(), a).build().start();
+             Epidemic eb = db.engine().consumer("b").handle("t", List.of(), b).build().start()) {
+            db.admin().backfill("t", List.of("b"), null, 10, x -> { });
+            db.exec("INSERT INTO t VALUES (3, 'c')");
+            await().atMost(WAIT).until(() -> a.size() >= 1 && b.size() >= 3);
+        }
+        assertThat(a.changes()).extracting(Change::operation).containsExactly(Operation.INSERT);
+        assertThat(readIds(b)).containsExactlyInAnyOrder(1, 2);
+    }
+
+    @Test
+    void whereDeliversOnlyMatchingRows() {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, gid int)", "INSERT INTO t VALUES (1, 100), (2, 200), (3, 100)");
+        db.admin().watch("t", List.of(), List.of());
+        Collector collector = new Collector();
+        try (Epidemic epidemic = db.engine().consumer("c").handle("t", List.of(), collector).build().start()) {
+            BackfillStatus done = db.admin().backfill("t", List.of(), "gid = 100", 1, x -> { });
+            assertThat(done.rowsDone()).isEqualTo(2);
+            await().atMost(WAIT).until(() -> collector.size() >= 2);
+        }
+        assertThat(readIds(collector)).containsExactlyInAnyOrder(1, 3);
+    }
+
+    @Test
+    void refusesBadInputAndChangesNothing() {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, gid int)", "INSERT INTO t VALUES (1, 100)");
+        db.admin().watch("t", List.of(), List.of());
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().close();
+        List<String> before = db.catalogFingerprint();
+        long logged = db.queryLong("SELECT count(*) FROM " + db.logTable("change_log"));
+        for (String where : List.of("nope = 1", "gid +", "1) OR (1", "gid = 1; DROP TABLE t", "gid = 1 -- x", "gid")) {
+            assertThatThrownBy(() -> db.admin().backfill("t", List.of(), where, 10, x -> { }))
+                    .as(where).isInstanceOf(InvalidInputException.class).hasMessageContaining("--where for");
+        }
+        assertThatThrownBy(() -> db.admin().backfill("t", List.of("ghost"), null, 10, x -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("consumer ghost does not exist");
+        assertThatThrownBy(() -> db.admin().backfill("missing", List.of(), null, 10, x -> { }))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("missing");
+        assertThat(db.catalogFingerprint()).isEqualTo(before);
+        assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("backfill"))).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("change_log"))).isEqualTo(logged);
+    }
+
+    @Test
+    void aNewConsumerFromASnapshotGetsEveryRowThenEveryChange() {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 300) g");
+        db.admin().watch("t", List.of(), List.of());
+        db.exec("UPDATE t SET v = 'before' WHERE id = 1"); // logged before the consumer existed: not its business
+        Replica replica = new Replica();
+        try (Epidemic epidemic = db.engine().consumer("fresh").startFrom(StartFrom.SNAPSHOT).backfillChunkSize(50)
+                .handle("t", List.of(), replica).build().start()) {
+            db.exec("UPDATE t SET v = 'after' WHERE id = 2", "DELETE FROM t WHERE id = 3", "INSERT INTO t VALUES (301, 'new')");
+            await().atMost(WAIT).until(() -> epidemic.caughtUpFor().toMillis() > 300);
+        }
+        assertThat(replica.rows()).isEqualTo(Replica.tableRows(db.url(), "t", List.of("id")));
+        // Restarted, it does not take a second snapshot.
+        Collector again = new Collector();
+        try (Epidemic epidemic = db.engine().consumer("fresh").startFrom(StartFrom.SNAPSHOT).handle("t", List.of(), again).build().start()) {
+            db.exec("INSERT INTO t VALUES (302, 'x')");
+            await().atMost(WAIT).until(() -> again.size() >= 1);
+            await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> again.size() == 1);
+        }
+    }
+
+    @Test
+    void anEmptyTableFinishesAtOnce() {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY)");
+        db.admin().watch("t", List.of(), List.of());
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().close();
+        BackfillStatus done = db.admin().backfill("t", List.of(), null, 10, x -> { });
+        assertThat(done.finished()).isTrue();
+        assertThat(done.rowsDone()).isZero();
+    }
+
+    @Test
+    void aCompositeKeyNotFirstIsWalkedInKeyOrder() {
+        db.exec("CREATE TABLE t (v text, b text, a int, PRIMARY KEY (a, b))",
+                "INSERT INTO t SELECT 'v' || g, chr(97 + g % 5), g / 5 FROM generate_series(0, 99) g");
+        db.admin().watch("t", List.of("v"), List.of());
+        Replica replica = new Replica();
+        try (Epidemic epidemic = db.engine().consumer("c").handle("t", List.of("v"), replica).build().start()) {
+            db.admin().backfill("t", List.of(), null, 7, x -> { });
+            await().atMost(WAIT).until(() -> replica.applied() >= 100);
+        }
+        assertThat(replica.rows()).hasSize(100);
+        assertThat(replica.rows().values()).allSatisfy(row -> assertThat(row).containsOnlyKeys("v"));
+    }
+
+    @Test
+    void aPartitionedTableNamesTheParent() {
+        db.exec("CREATE TABLE p (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)",
+                "CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (50)",
+                "CREATE TABLE p_2 PARTITION OF p FOR VALUES FROM (50) TO (100)",
+                "INSERT INTO p SELECT g, 'v' || g FROM generate_series(0, 99) g");
+        db.admin().watch("p", List.of(), List.of());
+        Replica replica = new Replica();
+        Collector collector = new Collector();
+        try (Epidemic epidemic = db.engine().consumer("c").handle("p", List.of(), replica).build().start();
+             Epidemic names = db.engine().consumer("n").handle("p", List.of(), collector).build().start()) {
+            db.admin().backfill("p", List.of(), null, 30, x -> { });
+            await().atMost(WAIT).until(() -> replica.applied() >= 100 && collector.size() >= 100);
+        }
+        assertThat(replica.rows()).isEqualTo(Replica.tableRows(db.url(), "p", List.of("id")));
+        assertThat(collector.changes()).extracting(Change::table).containsOnly(db.qualified("p"));
+    }
+
+    @Test
+    void resumesAnUnfinishedBackfillWithTheSameArguments() throws Exception {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT g FROM generate_series(1, 100) g");
+        db.admin().watch("t", List.of(), List.of());
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().close();
+        // Given a run that stopped after its first chunk (as a killed one does),
+        Thread.currentThread().interrupt();
+        BackfillStatus stopped;
+        List<BackfillStatus> seen = new ArrayList<>();
+        try {
+            stopped = db.admin().backfill("t", List.of(), null, 40, seen::add);
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(stopped.finished()).isFalse();
+        assertThat(db.admin().unfinishedBackfills()).extracting(BackfillStatus::id).containsExactly(stopped.id());
+        // when it is run again with the same arguments, it goes on from there,
+        BackfillStatus resumed = db.admin().backfill("t", List.of(), null, 40, x -> { });
+        assertThat(resumed.id()).isEqualTo(stopped.id());
+        assertThat(resumed.rowsDone()).isEqualTo(100);
+        assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("change_log") + " WHERE backfill_id IS NOT NULL")).isEqualTo(100);
+        // and once finished, the same arguments start a new one.
+        assertThat(db.admin().backfill("t", List.of(), null, 40, x -> { }).id()).isNotEqualTo(stopped.id());
+    }
+
+    /**
+     * The trap of DESIGN.md: a chunk reads a row, a writer updates it and commits first, the chunk commits
+     * later. The chunk is held open after logging its READ; a writer then updates the row. The writer
+     * must wait for the chunk (so its UPDATE lands after the READ); had it committed first, its UPDATE
+     * would be delivered at once, the stale READ after it, and the replica would end with the old value.
+     */
+    @Test
+    void aWriterThatUpdatesARowTheChunkReadCommitsAfterTheChunk() throws Exception {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'old')");
+        db.admin().watch("t", List.of(), List.of());
+        Replica replica = new Replica();
+        Epidemic consumer = db.engine().consumer("c").handle("t", List.of(), replica).build().start();
+        // A hook that holds the chunk's transaction open after it logged its READ, until the test lets go.
+        db.exec("CREATE FUNCTION hold_backfill() RETURNS trigger LANGUAGE plpgsql AS $$"
+                        + " BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NULL; END $$",
+                "CREATE TRIGGER hold AFTER INSERT ON " + db.logTable("change_log") + " FOR EACH ROW WHEN (NEW.op = 'R') EXECUTE FUNCTION hold_backfill()");
+        try (Connection gate = DriverManager.getConnection(db.url()); Statement g = gate.createStatement()) {
+            g.execute("SELECT pg_advisory_lock(4242)");
+            CompletableFuture<BackfillStatus> backfill = CompletableFuture.supplyAsync(() -> db.admin().backfill("t", List.of(), null, 10, x -> { }));
+            await().atMost(WAIT).until(() -> waitingOnAdvisoryLock(db.url()));
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> db.exec("UPDATE t SET v = 'new' WHERE id = 1"));
+            // The writer either waits for the chunk's row lock (the answer), or commits first and is
+            // delivered at once (the trap).
+            await().atMost(WAIT).until(() -> (writer.isDone() && replica.applied() >= 1) || waitingOnRowLock(db.url()));
+            g.execute("SELECT pg_advisory_unlock(4242)");
+            backfill.get(30, TimeUnit.SECONDS);
+            writer.get(30, TimeUnit.SECONDS);
+            await().atMost(WAIT).until(() -> replica.applied() >= 2);
+        } finally {
+            consumer.close();
+        }
+        assertThat(replica.rows()).isEqualTo(Replica.tableRows(db.url(), "t", List.of("id")));
+        assertThat(replica.rows().values()).extracting(row -> row.get("v")).containsExactly("new");
+    }
+
+    /** A chunk that meets a row a writer holds gives up and comes back: the writer and the backfill both go through. */
+    @Test
+    void retriesAroundARowAWriterHolds() throws Exception {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t SELECT g, 0 FROM generate_series(1, 1000) g");
+        db.admin().watch("t", List.of(), List.of());
+        Replica replica = new Replica();
+        db.engine().consumer("c").handle("t", List.of(), replica).build().close();
+        try (Connection writer = DriverManager.getConnection(db.url()); Statement w = writer.createStatement()) {
+            writer.setAutoCommit(false);
+            w.execute("UPDATE t SET v = 1 WHERE id = 500");
+            CompletableFuture<BackfillStatus> backfill = CompletableFuture.supplyAsync(() -> db.admin().backfill("t", List.of(), null, 1000, x -> { }));
+            Thread.sleep(300); // the backfill meets row 500 held, again and again
+            w.execute("UPDATE t SET v = 1 WHERE id IN (1, 2, 3, 999)"); // rows a chunk may hold by now
+            writer.commit();
+            assertThat(backfill.get(60, TimeUnit.SECONDS).rowsDone()).isEqualTo(1000);
+        }
+        try (Epidemic epidemic = db.engine().consumer("c").handle("t", List.of(), replica).build().start()) {
+            await().atMost(WAIT).until(() -> replica.rows().size() == 1000 && replica.applied() >= 1005);
+        }
+        assertThat(replica.rows()).isEqualTo(Replica.tableRows(db.url(), "t", List.of("id")));
+    }
+
+    private static boolean waitingOnAdvisoryLock(String url) {
+        return !Sql.rows(url, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()").isEmpty();
+    }
+
+    private static boolean waitingOnRowLock(String url) {
+        return !Sql.rows(url, "SELECT pid FROM pg_stat_activity WHERE wait_event IN ('transactionid', 'tuple') AND datname = current_database()").isEmpty();
+    }
+}
