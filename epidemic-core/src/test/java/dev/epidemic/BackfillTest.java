@@ -110,7 +110,7 @@ class BackfillTest {
     void refusesBadInputAndChangesNothing() {
         db.exec("CREATE TABLE t (id int PRIMARY KEY, gid int)", "INSERT INTO t VALUES (1, 100)");
         db.admin().watch("t", List.of(), List.of());
-        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().close();
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().start().close();
         List<String> before = db.catalogFingerprint();
         long logged = db.queryLong("SELECT count(*) FROM " + db.logTable("change_log"));
         for (String where : List.of("nope = 1", "gid +", "1) OR (1", "gid = 1; DROP TABLE t", "gid = 1 -- x", "gid")) {
@@ -151,7 +151,7 @@ class BackfillTest {
     void anEmptyTableFinishesAtOnce() {
         db.exec("CREATE TABLE t (id int PRIMARY KEY)");
         db.admin().watch("t", List.of(), List.of());
-        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().close();
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().start().close();
         BackfillStatus done = db.admin().backfill("t", List.of(), null, 10, x -> { });
         assertThat(done.finished()).isTrue();
         assertThat(done.rowsDone()).isZero();
@@ -193,7 +193,7 @@ class BackfillTest {
     void resumesAnUnfinishedBackfillWithTheSameArguments() throws Exception {
         db.exec("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT g FROM generate_series(1, 100) g");
         db.admin().watch("t", List.of(), List.of());
-        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().close();
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().start().close();
         // Given a run that stopped after its first chunk (as a killed one does),
         Thread.currentThread().interrupt();
         BackfillStatus stopped;
@@ -255,7 +255,7 @@ class BackfillTest {
         db.exec("CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t SELECT g, 0 FROM generate_series(1, 1000) g");
         db.admin().watch("t", List.of(), List.of());
         Replica replica = new Replica();
-        db.engine().consumer("c").handle("t", List.of(), replica).build().close();
+        db.engine().consumer("c").handle("t", List.of(), replica).build().start().close();
         try (Connection writer = DriverManager.getConnection(db.url()); Statement w = writer.createStatement()) {
             writer.setAutoCommit(false);
             w.execute("UPDATE t SET v = 1 WHERE id = 500");
