@@ -1,6 +1,7 @@
 package dev.epidemic.dialect.mariadb;
 
 import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
 import dev.epidemic.dialect.Consumers;
@@ -121,8 +122,49 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public Dialect.Backfills backfills() {
-        throw new UnsupportedOperationException("backfill on MariaDB: not yet");
+        return NO_BACKFILLS;
     }
+
+    /** Until backfills exist here: none is unfinished, and none can be started. */
+    private static final Dialect.Backfills NO_BACKFILLS = new Dialect.Backfills() {
+        private InvalidInputException unavailable() {
+            return new InvalidInputException("backfill is not available on MariaDB in this version");
+        }
+
+        @Override
+        public dev.epidemic.api.BackfillStatus begin(Connection c, String table, List<String> consumers, String where) {
+            throw unavailable();
+        }
+
+        @Override
+        public void createFromSnapshot(Connection c, String consumer, int[] tableIds) {
+            throw unavailable();
+        }
+
+        @Override
+        public boolean tryRun(Connection c, long backfill) {
+            return false;
+        }
+
+        @Override
+        public void release(Connection c, long backfill) {
+        }
+
+        @Override
+        public dev.epidemic.api.BackfillStatus logChunk(Connection c, long backfill, int limit) {
+            throw unavailable();
+        }
+
+        @Override
+        public boolean rowsBusy(SQLException e) {
+            return false;
+        }
+
+        @Override
+        public List<dev.epidemic.api.BackfillStatus> unfinished(Connection c, String startedBy) {
+            return List.of();
+        }
+    };
 
     @Override
     public WakeUpSource wakeUps() {
