@@ -18,7 +18,8 @@ import java.util.List;
  * ({@link OwnTables}, created by {@link Installation}); reading by polling, with the gaps in the log's ids
  * tracked until they fill or can never fill ({@link WindowReader}, {@link LogState}); one dispatcher per
  * consumer by named lock ({@link NamedLocks}); and the bookkeeping: {@link Positions}, status
- * ({@link PendingChanges}), dead letters and {@link Pruning}. This class only wires them up.
+ * ({@link PendingChanges}), dead letters and {@link Pruning}; and backfills, in locked key-range chunks
+ * ({@link BackfillChunks}). This class only wires them up.
  *
  * <p>The log is a system-versioned table with transaction-precise row starts: InnoDB itself stamps each
  * logged change with its writer's transaction id, which keeps a transaction's changes together. TRUNCATE
@@ -31,6 +32,7 @@ public final class MariaDbDialect implements Dialect {
     private final Positions positions;
     private final Consumers consumers;
     private final PendingChanges pending;
+    private final BackfillChunks backfills;
     private final NamedLocks locks;
     private final Polling polling = new Polling();
     private final DeadLetters deadLetters;
@@ -46,11 +48,13 @@ public final class MariaDbDialect implements Dialect {
         TransactionProbe probe = new TransactionProbe(own);
         this.locks = new NamedLocks(own);
         this.installation = new Installation(own, locks);
-        this.registry = new Registry(own, installation, locks, new Catalog(own), new Capture(own));
+        Catalog catalog = new Catalog(own);
+        this.registry = new Registry(own, installation, locks, catalog, new Capture(own));
         this.windows = new WindowReader(own, probe);
         this.consumers = new Consumers(new ConsumerTable(own));
         this.positions = new Positions(own, installation, consumers, probe, windows);
-        this.pending = new PendingChanges(own, windows);
+        this.pending = new PendingChanges(own, windows, installation);
+        this.backfills = new BackfillChunks(own, installation, registry, catalog, locks, positions);
         this.deadLetters = new DeadLetters(new DeadLetterTable(own, installation), EpochSeconds.COLUMNS);
         this.pruning = new Pruning(own, consumers);
     }
@@ -121,7 +125,7 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public Dialect.Backfills backfills() {
-        throw new UnsupportedOperationException("backfill on MariaDB: not yet");
+        return backfills;
     }
 
     @Override
