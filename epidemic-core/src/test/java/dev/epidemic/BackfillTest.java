@@ -7,6 +7,7 @@ import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.Operation;
 import dev.epidemic.api.StartFrom;
 import dev.epidemic.testing.Collector;
+import dev.epidemic.testing.MariaDbServer;
 import dev.epidemic.testing.Replica;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.Target;
@@ -44,7 +45,16 @@ class BackfillTest {
     Target db;
 
     static List<TestServer> servers() {
-        return List.of(TestDatabase.get());
+        return TestDatabase.all();
+    }
+
+    /** A FROM item of the integers {@code from..to} as column {@code g}, on either database. */
+    private String series(int from, int to) {
+        return server.isPostgres() ? "generate_series(" + from + ", " + to + ") AS s(g)" : "(SELECT seq AS g FROM seq_" + from + "_to_" + to + ") AS s";
+    }
+
+    private String mariaDbDatabase() {
+        return MariaDbServer.database(db.url());
     }
 
     @BeforeEach
@@ -59,7 +69,7 @@ class BackfillTest {
     @Test
     void deliversEveryExistingRowAsARead() {
         db.exec("CREATE TABLE users (id int PRIMARY KEY, name text)",
-                "INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 2500) g");
+                "INSERT INTO users SELECT g, CONCAT('user ', g) FROM " + series(1, 2500));
         db.admin().watch("users", List.of(), List.of());
         Collector collector = new Collector();
         try (Epidemic epidemic = db.engine().consumer("mail").handle("users", List.of(), collector).build().start()) {
@@ -113,7 +123,11 @@ class BackfillTest {
         db.engine().consumer("c").handle("t", List.of(), new Collector()).build().start().close();
         List<String> before = db.catalogFingerprint();
         long logged = db.queryLong("SELECT count(*) FROM " + db.logTable("change_log"));
-        for (String where : List.of("nope = 1", "gid +", "1) OR (1", "gid = 1; DROP TABLE t", "gid = 1 -- x", "gid")) {
+        List<String> bad = new ArrayList<>(List.of("nope = 1", "gid +", "1) OR (1", "gid = 1; DROP TABLE t", "gid = 1 -- x"));
+        if (server.isPostgres()) {
+            bad.add("gid"); // not a boolean on PostgreSQL; on MariaDB any number is a condition
+        }
+        for (String where : bad) {
             assertThatThrownBy(() -> db.admin().backfill("t", List.of(), where, 10, x -> { }))
                     .as(where).isInstanceOf(InvalidInputException.class).hasMessageContaining("--where for");
         }
@@ -128,7 +142,7 @@ class BackfillTest {
 
     @Test
     void aNewConsumerFromASnapshotGetsEveryRowThenEveryChange() {
-        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 300) g");
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t SELECT g, CONCAT('v', g) FROM " + series(1, 300));
         db.admin().watch("t", List.of(), List.of());
         db.exec("UPDATE t SET v = 'before' WHERE id = 1"); // logged before the consumer existed: not its business
         Replica replica = new Replica();
@@ -159,8 +173,8 @@ class BackfillTest {
 
     @Test
     void aCompositeKeyNotFirstIsWalkedInKeyOrder() {
-        db.exec("CREATE TABLE t (v text, b text, a int, PRIMARY KEY (a, b))",
-                "INSERT INTO t SELECT 'v' || g, chr(97 + g % 5), g / 5 FROM generate_series(0, 99) g");
+        db.exec("CREATE TABLE t (v varchar(10), b varchar(10), a int, PRIMARY KEY (a, b))",
+                "INSERT INTO t SELECT CONCAT('v', g), SUBSTRING('abcde', g % 5 + 1, 1), FLOOR(g / 5) FROM " + series(0, 99));
         db.admin().watch("t", List.of("v"), List.of());
         Replica replica = new Replica();
         try (Epidemic epidemic = db.engine().consumer("c").handle("t", List.of("v"), replica).build().start()) {
@@ -173,10 +187,15 @@ class BackfillTest {
 
     @Test
     void aPartitionedTableNamesTheParent() {
-        db.exec("CREATE TABLE p (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)",
-                "CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (50)",
-                "CREATE TABLE p_2 PARTITION OF p FOR VALUES FROM (50) TO (100)",
-                "INSERT INTO p SELECT g, 'v' || g FROM generate_series(0, 99) g");
+        if (server.isPostgres()) {
+            db.exec("CREATE TABLE p (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)",
+                    "CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (50)",
+                    "CREATE TABLE p_2 PARTITION OF p FOR VALUES FROM (50) TO (100)");
+        } else {
+            db.exec("CREATE TABLE p (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)"
+                    + " (PARTITION p_1 VALUES LESS THAN (50), PARTITION p_2 VALUES LESS THAN (100))");
+        }
+        db.exec("INSERT INTO p SELECT g, CONCAT('v', g) FROM " + series(0, 99));
         db.admin().watch("p", List.of(), List.of());
         Replica replica = new Replica();
         Collector collector = new Collector();
@@ -191,7 +210,7 @@ class BackfillTest {
 
     @Test
     void resumesAnUnfinishedBackfillWithTheSameArguments() throws Exception {
-        db.exec("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT g FROM generate_series(1, 100) g");
+        db.exec("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT g FROM " + series(1, 100));
         db.admin().watch("t", List.of(), List.of());
         db.engine().consumer("c").handle("t", List.of(), new Collector()).build().start().close();
         // Given a run that stopped after its first chunk (as a killed one does),
@@ -226,19 +245,16 @@ class BackfillTest {
         db.admin().watch("t", List.of(), List.of());
         Replica replica = new Replica();
         Epidemic consumer = db.engine().consumer("c").handle("t", List.of(), replica).build().start();
-        // A hook that holds the chunk's transaction open after it logged its READ, until the test lets go.
-        db.exec("CREATE FUNCTION hold_backfill() RETURNS trigger LANGUAGE plpgsql AS $$"
-                        + " BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NULL; END $$",
-                "CREATE TRIGGER hold AFTER INSERT ON " + db.logTable("change_log") + " FOR EACH ROW WHEN (NEW.op = 'R') EXECUTE FUNCTION hold_backfill()");
+        holdChunksOpenAfterLogging();
         try (Connection gate = DriverManager.getConnection(db.url()); Statement g = gate.createStatement()) {
-            g.execute("SELECT pg_advisory_lock(4242)");
+            g.execute(server.isPostgres() ? "SELECT pg_advisory_lock(4242)" : "SELECT GET_LOCK('" + gateName() + "', 10)");
             CompletableFuture<BackfillStatus> backfill = CompletableFuture.supplyAsync(() -> db.admin().backfill("t", List.of(), null, 10, x -> { }));
-            await().atMost(WAIT).until(() -> waitingOnAdvisoryLock(db.url()));
+            await().atMost(WAIT).until(this::chunkWaitsAtTheGate);
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> db.exec("UPDATE t SET v = 'new' WHERE id = 1"));
             // The writer either waits for the chunk's row lock (the answer), or commits first and is
             // delivered at once (the trap).
-            await().atMost(WAIT).until(() -> (writer.isDone() && replica.applied() >= 1) || waitingOnRowLock(db.url()));
-            g.execute("SELECT pg_advisory_unlock(4242)");
+            await().atMost(WAIT).until(() -> (writer.isDone() && replica.applied() >= 1) || writerWaitsOnARowLock());
+            g.execute(server.isPostgres() ? "SELECT pg_advisory_unlock(4242)" : "SELECT RELEASE_LOCK('" + gateName() + "')");
             backfill.get(30, TimeUnit.SECONDS);
             writer.get(30, TimeUnit.SECONDS);
             await().atMost(WAIT).until(() -> replica.applied() >= 2);
@@ -252,7 +268,7 @@ class BackfillTest {
     /** A chunk that meets a row a writer holds gives up and comes back: the writer and the backfill both go through. */
     @Test
     void retriesAroundARowAWriterHolds() throws Exception {
-        db.exec("CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t SELECT g, 0 FROM generate_series(1, 1000) g");
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t SELECT g, 0 FROM " + series(1, 1000));
         db.admin().watch("t", List.of(), List.of());
         Replica replica = new Replica();
         db.engine().consumer("c").handle("t", List.of(), replica).build().start().close();
@@ -271,11 +287,38 @@ class BackfillTest {
         assertThat(replica.rows()).isEqualTo(Replica.tableRows(db.url(), "t", List.of("id")));
     }
 
-    private static boolean waitingOnAdvisoryLock(String url) {
-        return !Sql.rows(url, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()").isEmpty();
+    /**
+     * A hook that holds each chunk's transaction open after it logged its READs (with their row locks, if it
+     * takes them), until the test opens the gate: on PostgreSQL a trigger on the log that waits for an
+     * advisory lock; on MariaDB a trigger on the chunk's cursor update (after the log's INSERT ... SELECT has
+     * ended, so that the writer's own log insert does not queue behind it) that waits for a named lock.
+     */
+    private void holdChunksOpenAfterLogging() {
+        if (server.isPostgres()) {
+            db.exec("CREATE FUNCTION hold_backfill() RETURNS trigger LANGUAGE plpgsql AS $$"
+                            + " BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NULL; END $$",
+                    "CREATE TRIGGER hold AFTER INSERT ON " + db.logTable("change_log") + " FOR EACH ROW WHEN (NEW.op = 'R') EXECUTE FUNCTION hold_backfill()");
+        } else {
+            db.exec("CREATE TRIGGER hold AFTER UPDATE ON " + db.logTable("backfill") + " FOR EACH ROW BEGIN"
+                    + " DO GET_LOCK('" + gateName() + "', 60); DO RELEASE_LOCK('" + gateName() + "'); END");
+        }
     }
 
-    private static boolean waitingOnRowLock(String url) {
-        return !Sql.rows(url, "SELECT pid FROM pg_stat_activity WHERE wait_event IN ('transactionid', 'tuple') AND datname = current_database()").isEmpty();
+    /** MariaDB's named locks are the server's: the gate's name is this database's. */
+    private String gateName() {
+        return "hold " + mariaDbDatabase();
+    }
+
+    private boolean chunkWaitsAtTheGate() {
+        return !Sql.rows(db.url(), server.isPostgres()
+                ? "SELECT pid FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()"
+                : "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + mariaDbDatabase() + "' AND STATE = 'User lock'").isEmpty();
+    }
+
+    private boolean writerWaitsOnARowLock() {
+        return !Sql.rows(db.url(), server.isPostgres()
+                ? "SELECT pid FROM pg_stat_activity WHERE wait_event IN ('transactionid', 'tuple') AND datname = current_database()"
+                : "SELECT t.trx_id FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+                        + " WHERE t.trx_state = 'LOCK WAIT' AND p.DB = '" + mariaDbDatabase() + "'").isEmpty();
     }
 }

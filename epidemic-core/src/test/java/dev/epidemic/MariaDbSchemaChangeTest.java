@@ -197,7 +197,7 @@ class MariaDbSchemaChangeTest {
         admin.watch("old", List.of("a"), List.of());
         // As version 1 left it: no all_columns, and triggers without the handler (the registry cannot tell them apart).
         Sql.exec(url, "ALTER TABLE " + db.logTable("watched_table") + " DROP COLUMN all_columns",
-                "DELETE FROM " + db.logTable("schema_version") + " WHERE version = 2");
+                "DELETE FROM " + db.logTable("schema_version") + " WHERE version >= 2");
         String old = database + ".old";
         assertThat(admin.list()).extracting(w -> w.columns()).containsExactly(List.of("a"));
         assertThat(admin.captureProblems()).containsExactly("capture of " + old + " was installed by an older Epidemic: renaming or dropping"

@@ -56,10 +56,23 @@ public final class Replica implements ChangeHandler {
     }
 
     /** The rows of {@code table} now, as to_jsonb renders them, keyed by {@code keyColumns}. */
+    /** MariaDB has no row-to-JSON function: the name-value pairs of JSON_OBJECT for every column of {@code table}. */
+    private static String jsonPairs(Connection c, String table) throws SQLException {
+        List<String> pairs = new java.util.ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM " + table + " LIMIT 0")) {
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                String name = rs.getMetaData().getColumnName(i);
+                pairs.add("'" + name + "', t.`" + name + "`");
+            }
+        }
+        return String.join(", ", pairs);
+    }
+
     public static Map<String, Map<String, Object>> tableRows(String url, String table, List<String> keyColumns) {
         Map<String, Map<String, Object>> result = new TreeMap<>();
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT to_jsonb(t)::text FROM " + table + " t")) {
+             ResultSet rs = st.executeQuery(url.startsWith("jdbc:mariadb:") ? "SELECT JSON_OBJECT(" + jsonPairs(c, table) + ") FROM " + table + " t"
+                     : "SELECT to_jsonb(t)::text FROM " + table + " t")) {
             while (rs.next()) {
                 Map<String, Object> row = new TreeMap<>(JSON.readValue(rs.getString(1), new TypeReference<Map<String, Object>>() { }));
                 Map<String, Object> key = new TreeMap<>();

@@ -130,7 +130,8 @@ final class Capture {
         return PURPOSES.stream().map(p -> "DROP TRIGGER IF EXISTS " + quotedTriggerName(table, p)).toList();
     }
 
-    private static String json(String record, List<String> columns, List<Column> all) {
+    /** A JSON_OBJECT of the named columns of {@code record} (a row alias, or NEW / OLD in a trigger). */
+    static String json(String record, List<String> columns, List<Column> all) {
         StringBuilder sb = new StringBuilder("JSON_OBJECT(");
         for (int i = 0; i < columns.size(); i++) {
             String name = columns.get(i);

@@ -13,8 +13,8 @@ import static dev.epidemic.dialect.Jdbc.queryLong;
 /** Creates Epidemic's tables in the application's database ({@link OwnTables}), and tells whether they are there. */
 final class Installation {
     private static final Logger log = LoggerFactory.getLogger(Installation.class);
-    /** 1: the tables; 2: watched_table.all_columns, and capture that survives schema changes. */
-    static final int VERSION = 2;
+    /** 1: the tables; 2: watched_table.all_columns, and capture that survives schema changes; 3: backfills. */
+    static final int VERSION = 3;
     /** Binary collation: consumer and handler names are compared exactly, as on PostgreSQL. */
     private static final String TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
@@ -66,6 +66,18 @@ final class Installation {
                     + " op CHAR(1) NOT NULL, `key` LONGTEXT, old LONGTEXT, new LONGTEXT, at DECIMAL(17,6) NOT NULL, error LONGTEXT NOT NULL,"
                     + " attempts INT NOT NULL, first_failure DECIMAL(17,6) NOT NULL, last_failure DECIMAL(17,6) NOT NULL,"
                     + " replay_requested BOOLEAN NOT NULL DEFAULT FALSE, UNIQUE KEY (consumer, handler, change_id)) " + TABLE_OPTIONS);
+            // Version 3: backfills. A log row with a backfill_id is a READ of that backfill, delivered only to the
+            // consumers in backfill_target. The log is system-versioned: altering it needs the history kept.
+            execute(c, "SET STATEMENT system_versioning_alter_history = KEEP FOR ALTER TABLE " + own.changeLog()
+                    + " ADD COLUMN IF NOT EXISTS backfill_id INT NULL");
+            // after_key: the key of the last row logged (a JSON array of its values as text), NULL before the
+            // first chunk; requested: the consumers named when it started (a sorted JSON array), NULL for every one.
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.backfill() + " (id INT AUTO_INCREMENT PRIMARY KEY, table_id INT NOT NULL,"
+                    + " row_filter LONGTEXT NULL, requested LONGTEXT NULL, started_by VARCHAR(255) NULL, after_key LONGTEXT NULL,"
+                    + " rows_done BIGINT NOT NULL DEFAULT 0, rows_estimate BIGINT NULL, started_at DECIMAL(17,6) NOT NULL,"
+                    + " updated_at DECIMAL(17,6) NOT NULL, finished_at DECIMAL(17,6) NULL) " + TABLE_OPTIONS);
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.backfillTarget() + " (backfill_id INT NOT NULL, consumer VARCHAR(255) NOT NULL,"
+                    + " PRIMARY KEY (consumer, backfill_id)) " + TABLE_OPTIONS);
             execute(c, "CREATE TABLE IF NOT EXISTS " + own.schemaVersion() + " (version INT PRIMARY KEY,"
                     + " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) " + TABLE_OPTIONS);
             execute(c, "INSERT IGNORE INTO " + own.schemaVersion() + " (version) VALUES (" + VERSION + ")");

@@ -1,7 +1,6 @@
 package dev.epidemic.dialect.mariadb;
 
 import dev.epidemic.api.ConsumerStatus;
-import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
 import dev.epidemic.dialect.Consumers;
@@ -19,7 +18,8 @@ import java.util.List;
  * ({@link OwnTables}, created by {@link Installation}); reading by polling, with the gaps in the log's ids
  * tracked until they fill or can never fill ({@link WindowReader}, {@link LogState}); one dispatcher per
  * consumer by named lock ({@link NamedLocks}); and the bookkeeping: {@link Positions}, status
- * ({@link PendingChanges}), dead letters and {@link Pruning}. This class only wires them up.
+ * ({@link PendingChanges}), dead letters and {@link Pruning}; and backfills, in locked key-range chunks
+ * ({@link BackfillChunks}). This class only wires them up.
  *
  * <p>The log is a system-versioned table with transaction-precise row starts: InnoDB itself stamps each
  * logged change with its writer's transaction id, which keeps a transaction's changes together. TRUNCATE
@@ -32,6 +32,7 @@ public final class MariaDbDialect implements Dialect {
     private final Positions positions;
     private final Consumers consumers;
     private final PendingChanges pending;
+    private final BackfillChunks backfills;
     private final NamedLocks locks;
     private final Polling polling = new Polling();
     private final DeadLetters deadLetters;
@@ -47,11 +48,13 @@ public final class MariaDbDialect implements Dialect {
         TransactionProbe probe = new TransactionProbe(own);
         this.locks = new NamedLocks(own);
         this.installation = new Installation(own, locks);
-        this.registry = new Registry(own, installation, locks, new Catalog(own), new Capture(own));
+        Catalog catalog = new Catalog(own);
+        this.registry = new Registry(own, installation, locks, catalog, new Capture(own));
         this.windows = new WindowReader(own, probe);
         this.consumers = new Consumers(new ConsumerTable(own));
         this.positions = new Positions(own, installation, consumers, probe, windows);
-        this.pending = new PendingChanges(own, windows);
+        this.pending = new PendingChanges(own, windows, installation);
+        this.backfills = new BackfillChunks(own, installation, registry, catalog, locks, positions);
         this.deadLetters = new DeadLetters(new DeadLetterTable(own, installation), EpochSeconds.COLUMNS);
         this.pruning = new Pruning(own, consumers);
     }
@@ -122,49 +125,8 @@ public final class MariaDbDialect implements Dialect {
 
     @Override
     public Dialect.Backfills backfills() {
-        return NO_BACKFILLS;
+        return backfills;
     }
-
-    /** Until backfills exist here: none is unfinished, and none can be started. */
-    private static final Dialect.Backfills NO_BACKFILLS = new Dialect.Backfills() {
-        private InvalidInputException unavailable() {
-            return new InvalidInputException("backfill is not available on MariaDB in this version");
-        }
-
-        @Override
-        public dev.epidemic.api.BackfillStatus begin(Connection c, String table, List<String> consumers, String where) {
-            throw unavailable();
-        }
-
-        @Override
-        public void createFromSnapshot(Connection c, String consumer, int[] tableIds) {
-            throw unavailable();
-        }
-
-        @Override
-        public boolean tryRun(Connection c, long backfill) {
-            return false;
-        }
-
-        @Override
-        public void release(Connection c, long backfill) {
-        }
-
-        @Override
-        public dev.epidemic.api.BackfillStatus logChunk(Connection c, long backfill, int limit) {
-            throw unavailable();
-        }
-
-        @Override
-        public boolean rowsBusy(SQLException e) {
-            return false;
-        }
-
-        @Override
-        public List<dev.epidemic.api.BackfillStatus> unfinished(Connection c, String startedBy) {
-            return List.of();
-        }
-    };
 
     @Override
     public WakeUpSource wakeUps() {

@@ -31,14 +31,34 @@ final class NamedLocks {
         return queryBoolean(c, "SELECT GET_LOCK(?, 0) = 1", name("consumer " + consumer));
     }
 
+    /** Makes this session the only one running the backfill; false when another session runs it. */
+    boolean tryRunBackfill(Connection c, long backfill) throws SQLException {
+        return queryBoolean(c, "SELECT GET_LOCK(?, 0) = 1", name("backfill " + backfill));
+    }
+
+    void releaseBackfill(Connection c, long backfill) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DO RELEASE_LOCK(?)")) {
+            ps.setString(1, name("backfill " + backfill));
+            ps.execute();
+        }
+    }
+
+    /** Runs {@code work} while no other session begins a backfill: two runs of one command must not both start a new one. */
+    <T> T whileBeginningBackfill(Connection c, Jdbc.SqlWork<T> work) throws SQLException {
+        return holding(c, name("backfill begin"), "another process is starting a backfill in " + own.database() + "; try again", work);
+    }
+
     /** Runs {@code work} while no other process installs or watches in this database. */
     <T> T whileInstalling(Connection c, Jdbc.SqlWork<T> work) throws SQLException {
-        String name = name("install");
+        return holding(c, name("install"), "another process is installing Epidemic in " + own.database() + "; try again", work);
+    }
+
+    private static <T> T holding(Connection c, String name, String busy, Jdbc.SqlWork<T> work) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 60)")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next() || rs.getInt(1) != 1) {
-                    throw new EpidemicException("another process is installing Epidemic in " + own.database() + "; try again");
+                    throw new EpidemicException(busy);
                 }
             }
         }

@@ -20,7 +20,8 @@ import static dev.epidemic.dialect.mariadb.Names.quote;
  */
 record OwnTables(String database, String schema) {
     /** Every table Epidemic creates, without the prefix. */
-    static final List<String> TABLES = List.of("watched_table", "change_log", "log_state", "consumer", "probe", "dead_letter", "schema_version");
+    static final List<String> TABLES = List.of("watched_table", "change_log", "log_state", "consumer", "probe", "dead_letter", "schema_version",
+            "backfill", "backfill_target");
     private static final int LONGEST = TABLES.stream().mapToInt(String::length).max().orElseThrow();
 
     OwnTables {
@@ -71,6 +72,14 @@ record OwnTables(String database, String schema) {
 
     String deadLetter() {
         return quoted("dead_letter");
+    }
+
+    String backfill() {
+        return quoted("backfill");
+    }
+
+    String backfillTarget() {
+        return quoted("backfill_target");
     }
 
     String schemaVersion() {

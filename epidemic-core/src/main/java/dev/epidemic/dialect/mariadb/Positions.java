@@ -51,7 +51,7 @@ final class Positions implements Dialect.PositionStore {
      * transaction still running began (or were pruned). Missing ids above it may belong to a running
      * transaction and become gaps.
      */
-    private LogState startState(Connection c, boolean atPresent) throws SQLException {
+    LogState startState(Connection c, boolean atPresent) throws SQLException {
         long resolved = queryLong(c, "SELECT resolved_below FROM " + own.logState());
         long low = resolved;
         TransactionProbe.Result fresh = probe.awaitFresh(c);

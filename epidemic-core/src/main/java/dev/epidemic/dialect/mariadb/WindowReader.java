@@ -100,10 +100,13 @@ final class WindowReader implements Dialect.Reader {
      * take a {@code NOT (gap OR gap ...)} that MariaDB evaluates term by term on every row, thousands of
      * terms under bulk writers (33 s for a 176,000-change window); they are whole transactions, so the
      * last ids computed here stay right for the others.
+     *
+     * <p>The READs of backfills are there only for their targets: a chunk's transaction holds nothing but
+     * READs of one backfill, so leaving it out whole keeps the other transactions' last ids right.
      */
-    String windowRows(LogState from, LogState upTo, int[] tableIds) {
-        String filter = tableIds == null ? "" : " AND l.table_id IN (" + Arrays.stream(tableIds).mapToObj(Integer::toString)
-                .collect(Collectors.joining(", ")) + ")";
+    String windowRows(LogState from, LogState upTo, int[] tableIds, String consumer) {
+        String filter = (tableIds == null ? "" : " AND l.table_id IN (" + Arrays.stream(tableIds).mapToObj(Integer::toString)
+                .collect(Collectors.joining(", ")) + ")") + forConsumer("l", consumer);
         List<Gap> closed = from.gapsClosedBy(upTo);
         String inGaps = closed.isEmpty() ? "" : " OR " + LogState.condition("l.id", closed); // checked only off the main range
         String where = " WHERE ((l.id > " + from.highWater() + " AND l.id <= " + upTo.highWater() + ")" + inGaps + ")" + filter;
@@ -111,6 +114,15 @@ final class WindowReader implements Dialect.Reader {
         // in time quadratic in the partition's size (35 s for two 10,000-row transactions).
         return "SELECT l.id, l.trx, g.tx_last_id, l.table_id, l.op, l.`key`, l.old, l.new, l.at FROM " + own.changeLog() + " l JOIN"
                 + " (SELECT l.trx, MAX(l.id) AS tx_last_id FROM " + own.changeLog() + " l" + where + " GROUP BY l.trx) g ON g.trx = l.trx" + where;
+    }
+
+    /** The condition (after AND) that keeps of the log rows aliased {@code alias} those for {@code consumer}: every change, and its backfills' READs; none for a null consumer. */
+    String forConsumer(String alias, String consumer) {
+        if (consumer == null) {
+            return ""; // a log of before version 3, which has no backfills
+        }
+        return " AND (" + alias + ".backfill_id IS NULL OR " + alias + ".backfill_id IN (SELECT bt.backfill_id FROM " + own.backfillTarget()
+                + " bt WHERE bt.consumer = " + Names.literal(consumer) + "))";
     }
 
     /** Whether a row read by {@link #windowRows} belongs to the window up to {@code upTo}. */
@@ -123,7 +135,7 @@ final class WindowReader implements Dialect.Reader {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
         String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at, w.table_id FROM ("
-                + windowRows(LogState.parse(position.delivered()), end, tableIds) + ") w JOIN " + own.watchedTable()
+                + windowRows(LogState.parse(position.delivered()), end, tableIds, consumer) + ") w JOIN " + own.watchedTable()
                 + " t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             long afterTx = resuming ? position.afterTxLastId() : 0;
