@@ -116,7 +116,7 @@ class DemoTest {
         List<String> backfill = lines.subList(lines.indexOf("0. " + DemoScript.EXISTING_TITLE), lines.indexOf("1. " + DemoScript.STEPS.get(0).title()));
         assertThat(backfill).as("step 0: the backfill's READs, then the three mailboxes they made")
                 .filteredOn(line -> line.startsWith("   received ")).hasSize(3).allMatch(line -> line.contains(" READ "));
-        assertThat(backfill).contains("   │   │   └── maildirsize  \"1000000000S\"", "           └── dba  \"Globex\"");
+        assertThat(backfill).contains("   │   │   │   └── maildirsize  \"1000000000S\"", "           └── dba  \"Globex\"");
         assertThat(lines).anyMatch(line -> line.endsWith("└── maildirsize  \"2000000000S\""));
     }
 
