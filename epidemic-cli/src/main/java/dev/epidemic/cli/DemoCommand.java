@@ -6,6 +6,7 @@ import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.FailurePolicy;
 import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.api.StartFrom;
 import dev.epidemic.examples.mail.MailUsersHandler;
 import dev.epidemic.examples.mail.MailUsersTable;
 import picocli.CommandLine.Command;
@@ -29,12 +30,14 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code epidemic demo}: the mail-server example end to end. It starts an embedded PostgreSQL (or uses
- * --url), creates {@code mail_users}, runs the mail-server handler, makes a scripted series of changes
- * and prints each change received and the mail directories it produced; then it removes everything it
- * made and exits 0.
+ * --url), creates {@code mail_users} with users in it, then installs capture and starts the mail-server
+ * handler's consumer from a snapshot, so that the users that were there before receive their mail
+ * directories through the backfill; then it makes a scripted series of changes. It prints each change
+ * received and the mail directories it produced; then it removes everything it made and exits 0.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs the mail-server example: rows of a mail_users table create, resize, rename and remove mail directories.",
+        description = {"Runs the mail-server example: rows of a mail_users table create, resize, rename and remove mail directories;"
+                        + " the rows that were there before Epidemic was installed arrive through a backfill, as READs.",
                 "Without --url it starts an embedded PostgreSQL (a few seconds); with --url it works in schemas of its own"
                         + " (" + DemoDatabase.TABLE_SCHEMA + ", " + DemoDatabase.LOG_SCHEMA + ") and drops them at the end.",
                 "$EPIDEMIC_URL is not used: the demo touches only a database named on its command line."})
@@ -96,19 +99,27 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void run(DemoDatabase database, Path mailRoot, PrintWriter out) throws InterruptedException {
-        database.createSchemas(List.of(MailUsersTable.createStatement()));
+        database.createSchemas(List.of(MailUsersTable.createStatement(), DemoScript.EXISTING_USERS));
         String table = DemoDatabase.TABLE_SCHEMA + "." + MailUsersHandler.TABLE;
-        out.println("Created " + table + "; the mail-server handler watches " + String.join(", ", MailUsersHandler.COLUMNS)
-                + " and writes under " + mailRoot);
+        out.println("Created " + table + " with three users in it; Epidemic is not installed yet:");
+        out.println("   > " + DemoScript.EXISTING_USERS);
         DemoHandler handler = new DemoHandler(new MailUsersHandler(mailRoot), out);
         Database db = database.database();
         EpidemicAdmin admin = EpidemicAdmin.create(db.url(), db.user(), db.password(), db.schema());
+        out.println();
+        out.println("0. " + DemoScript.EXISTING_TITLE);
+        out.println("   installs capture on " + table + " and starts the consumer " + CONSUMER + " from a snapshot"
+                + " (StartFrom.SNAPSHOT); the mail-server handler watches " + String.join(", ", MailUsersHandler.COLUMNS)
+                + " and writes under " + mailRoot);
+        // From a snapshot: the consumer starts at the present, and a backfill logs a READ of every row the
+        // table holds for it alone; applied in order with the changes after, they give exactly the table.
         try (Epidemic engine = Epidemic.builder(db.url(), db.user(), db.password()).schema(db.schema())
                 .consumer(CONSUMER)
+                .startFrom(StartFrom.SNAPSHOT)
                 .handle(table, MailUsersHandler.COLUMNS, handler, POLICY)
                 .build()
                 .start()) {
-            List<String> previousTree = null;
+            List<String> previousTree = showStep(engine, admin, handler, mailRoot, null, () -> { }, out);
             int step = 0;
             for (DemoScript.Step s : DemoScript.STEPS) {
                 if (interrupted) {
@@ -118,19 +129,7 @@ final class DemoCommand implements Callable<Integer> {
                 out.println();
                 out.println(++step + ". " + s.title());
                 s.sql().forEach(sql -> out.println("   > " + sql));
-                int before = handler.deliveries();
-                database.execute(s.sql());
-                awaitCaughtUp(engine, admin);
-                if (handler.deliveries() == before) {
-                    out.println("   (nothing received)");
-                }
-                List<String> tree = DirectoryTree.render(mailRoot);
-                if (tree.equals(previousTree)) {
-                    out.println("   (the mail directories are unchanged)");
-                } else {
-                    tree.forEach(line -> out.println("   " + line));
-                }
-                previousTree = tree;
+                previousTree = showStep(engine, admin, handler, mailRoot, previousTree, () -> database.execute(s.sql()), out);
             }
             List<DeadLetter> deadLetters = admin.deadLetters(CONSUMER);
             out.println();
@@ -142,14 +141,40 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Waits until the consumer has stored its position past everything committed so far. */
+    /**
+     * Runs a step's statements, waits until the consumer has handled everything, then prints the mail
+     * directories, or that they are the same as {@code previousTree}; returns them.
+     */
+    private List<String> showStep(Epidemic engine, EpidemicAdmin admin, DemoHandler handler, Path mailRoot, List<String> previousTree,
+                                  Runnable statements, PrintWriter out) throws InterruptedException {
+        int before = handler.deliveries();
+        statements.run();
+        awaitCaughtUp(engine, admin);
+        if (handler.deliveries() == before) {
+            out.println("   (nothing received)");
+        }
+        List<String> tree = DirectoryTree.render(mailRoot);
+        if (tree.equals(previousTree)) {
+            out.println("   (the mail directories are unchanged)");
+        } else {
+            tree.forEach(line -> out.println("   " + line));
+        }
+        return tree;
+    }
+
+    /**
+     * Waits until the consumer's backfill has logged every row and the consumer has stored its position
+     * past everything committed so far.
+     */
     private void awaitCaughtUp(Epidemic engine, EpidemicAdmin admin) throws InterruptedException {
         long deadline = System.nanoTime() + CATCH_UP.toNanos();
         while (!interrupted) {
             if (engine.failure() != null) {
                 throw new EpidemicException("the demo's consumer stopped: " + engine.failure().getMessage(), engine.failure());
             }
-            boolean caughtUp = admin.status().stream().filter(status -> status.name().equals(CONSUMER)).allMatch(status -> status.pending() == 0);
+            // caughtUpFor() stays zero until the backfill has logged its last row; only then does "nothing
+            // pending" mean that the READs were handled, not that they were not logged yet.
+            boolean caughtUp = !engine.caughtUpFor().isZero() && admin.status().stream().filter(status -> status.name().equals(CONSUMER)).allMatch(status -> status.pending() == 0);
             if (caughtUp) {
                 return;
             }

@@ -46,6 +46,12 @@ final class DemoHandler implements ChangeHandler {
         deliver(change, () -> handler.onDelete(change));
     }
 
+    /** A backfill's READ goes to the handler's own onRead (which, by default, does what its onInsert does). */
+    @Override
+    public void onRead(Change change) throws Exception {
+        deliver(change, () -> handler.onRead(change));
+    }
+
     @Override
     public void onTruncate(Change change) throws Exception {
         deliver(change, () -> handler.onTruncate(change));

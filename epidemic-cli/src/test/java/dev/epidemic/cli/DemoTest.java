@@ -53,6 +53,7 @@ class DemoTest {
         assertThat(Sql.catalogFingerprint(url)).isEqualTo(catalogBefore);
         assertThat(root.resolve("100/ann/Maildir/maildirsize")).hasContent("2000000000S");
         assertThat(root.resolve("100/robert/Maildir/cur")).isDirectory();
+        assertThat(root.resolve("100/dave/Maildir/maildirsize")).hasContent("1000000000S");
         assertThat(root.resolve("100/bob")).doesNotExist();
         assertThat(root.resolve("200")).doesNotExist();
         assertThat(base.resolve("etc")).doesNotExist();
@@ -85,24 +86,37 @@ class DemoTest {
     /** The lines a reader of the demo relies on, in the order the script makes them. */
     private static void assertTheScriptRan(List<String> lines) {
         assertThat(lines).containsSubsequence(
-                "1. Three users sign up",
-                "   received #1 INSERT epidemic_demo.mail_users id=1: dba='Acme Mail' gid=100 username='ann' quota_bytes=1000000000",
+                "Created epidemic_demo.mail_users with three users in it; Epidemic is not installed yet:",
+                "0. ann, bob and carol existed before Epidemic was installed: the backfill hands each to the handler as a READ",
+                "   received #1 READ epidemic_demo.mail_users id=1: dba='Acme Mail' gid=100 username='ann' quota_bytes=1000000000",
+                "   received #2 READ epidemic_demo.mail_users id=2: dba='Acme Mail' gid=100 username='bob' quota_bytes=500000000",
+                "   received #3 READ epidemic_demo.mail_users id=3: dba='Globex' gid=200 username='carol' quota_bytes=2000000000",
+                "   vhosts/",
+                "   │   └── bob/",
+                "   └── 200/",
+                "       └── carol/",
+                "1. dave signs up: a row made after the install arrives as an INSERT",
+                "   received #4 INSERT epidemic_demo.mail_users id=4: dba='Acme Mail' gid=100 username='dave' quota_bytes=1000000000",
                 "2. ann's quota is doubled",
-                "   received #4 UPDATE epidemic_demo.mail_users id=1: quota_bytes 1000000000 → 2000000000",
+                "   received #5 UPDATE epidemic_demo.mail_users id=1: quota_bytes 1000000000 → 2000000000",
                 "3. bob is renamed robert",
-                "   received #5 UPDATE epidemic_demo.mail_users id=2: username 'bob' → 'robert'",
+                "   received #6 UPDATE epidemic_demo.mail_users id=2: username 'bob' → 'robert'",
                 "   │   └── robert/",
                 "4. carol logs in: last_login and password_hash are not watched, so nothing is delivered",
                 "   (nothing received)",
                 "   (the mail directories are unchanged)",
                 "5. carol leaves",
-                "   received #6 DELETE epidemic_demo.mail_users id=3 (was dba='Globex' gid=200 username='carol' quota_bytes=2000000000)",
+                "   received #7 DELETE epidemic_demo.mail_users id=3 (was dba='Globex' gid=200 username='carol' quota_bytes=2000000000)",
                 "6. a row that tries to escape the mail root is refused and kept as a dead letter; retrying could not help",
-                "   received #7 INSERT epidemic_demo.mail_users id=4: dba='Mallory' gid=100 username='../../etc' quota_bytes=1",
-                "   refused: mail_users row {id=4}: username '../../etc' is not a safe mailbox name"
+                "   received #8 INSERT epidemic_demo.mail_users id=5: dba='Mallory' gid=100 username='../../etc' quota_bytes=1",
+                "   refused: mail_users row {id=5}: username '../../etc' is not a safe mailbox name"
                         + " (1 to 255 of letters, digits, '.', '_', '+', '-', '@', starting with a letter or digit)",
-                "Received 7 changes; 1 kept as a dead letter while the consumer went on:",
-                "   #7 INSERT epidemic_demo.mail_users id=4: dba='Mallory' gid=100 username='../../etc' quota_bytes=1, after 1 attempt");
+                "Received 8 changes; 1 kept as a dead letter while the consumer went on:",
+                "   #8 INSERT epidemic_demo.mail_users id=5: dba='Mallory' gid=100 username='../../etc' quota_bytes=1, after 1 attempt");
+        List<String> backfill = lines.subList(lines.indexOf("0. " + DemoScript.EXISTING_TITLE), lines.indexOf("1. " + DemoScript.STEPS.get(0).title()));
+        assertThat(backfill).as("step 0: the backfill's READs, then the three mailboxes they made")
+                .filteredOn(line -> line.startsWith("   received ")).hasSize(3).allMatch(line -> line.contains(" READ "));
+        assertThat(backfill).contains("   │   │   │   └── maildirsize  \"1000000000S\"", "           └── dba  \"Globex\"");
         assertThat(lines).anyMatch(line -> line.endsWith("└── maildirsize  \"2000000000S\""));
     }
 

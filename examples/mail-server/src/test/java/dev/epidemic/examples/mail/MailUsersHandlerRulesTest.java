@@ -69,6 +69,36 @@ class MailUsersHandlerRulesTest {
     }
 
     @Test
+    void aReadOfARowWithoutAMailboxCreatesIt() throws Exception {
+        MailUsersHandler handler = handler();
+
+        handler.onRead(read(row(100, "ann", 1000L)));
+
+        assertThat(MailTree.of(root())).containsOnlyKeys("100", "100/ann", "100/ann/Maildir", "100/ann/Maildir/cur", "100/ann/Maildir/new",
+                "100/ann/Maildir/tmp", "100/ann/Maildir/maildirsize").containsEntry("100/ann/Maildir/maildirsize", "1000S\n");
+    }
+
+    @Test
+    void aReadOfAMailboxThatExistsChangesNothingAndAStaleQuotaIsRewrittenKeepingTheMail() throws Exception {
+        MailUsersHandler handler = handler();
+        handler.onInsert(insert(100, "ann", 1000L));
+        Files.writeString(root().resolve("100/ann/Maildir/new/1.M1.mx"), "mail");
+        Files.writeString(root().resolve("100/ann/Maildir/maildirsize"), "1000S\n512 3\n"); // a usage line, as delivery appends it
+        var before = MailTree.of(root());
+
+        handler.onRead(read(row(100, "ann", 1000L)));
+        handler.onRead(read(row(100, "ann", 1000L)));
+
+        assertThat(MailTree.of(root())).isEqualTo(before);
+
+        handler.onRead(read(row(100, "ann", 4000L))); // the row's quota changed while nothing was watching
+
+        assertThat(MailTree.of(root()))
+                .containsEntry("100/ann/Maildir/new/1.M1.mx", "mail")
+                .containsEntry("100/ann/Maildir/maildirsize", "4000S\n512 3\n");
+    }
+
+    @Test
     void deletingAMissingTreeIsHarmless() throws Exception {
         MailUsersHandler handler = handler();
         Change delete = new Change(3, 1, "public.mail_users", Operation.DELETE, Map.of("id", 1), row(100, "ann", 1L), null, Instant.now());
@@ -161,6 +191,10 @@ class MailUsersHandlerRulesTest {
 
     private static Change insert(long gid, String username, Long quota) {
         return change(Operation.INSERT, null, row(gid, username, quota));
+    }
+
+    private static Change read(Map<String, Object> row) {
+        return change(Operation.READ, null, row);
     }
 
     private static Change update(Map<String, Object> before, Map<String, Object> after) {

@@ -5,6 +5,8 @@ import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.FailurePolicy;
+import dev.epidemic.api.Operation;
+import dev.epidemic.api.StartFrom;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.TestDatabase;
 import org.junit.jupiter.api.AfterEach;
@@ -155,6 +157,39 @@ class MailUsersHandlerTest {
     }
 
     @Test
+    void usersThatExistedBeforeTheInstallGetTheirMailboxesFromASnapshotAndLaterChangesFollow() {
+        Sql.exec(url, "INSERT INTO mail_users (gid, dba, username, quota_bytes) VALUES (100, 'Acme', 'ann', 1000), (200, 'Globex', 'bob', 500)");
+
+        start("mail-server", StartFrom.SNAPSHOT, FailurePolicy.defaults());
+
+        await().atMost(WAIT).until(() -> Files.exists(root.resolve("200/bob/dba")));
+        assertThat(root.resolve("100/ann/Maildir/maildirsize")).hasContent("1000S");
+        assertThat(root.resolve("200/bob/Maildir/cur")).isDirectory();
+        assertThat(received).extracting(Change::operation).containsExactly(Operation.READ, Operation.READ);
+
+        Sql.exec(url, "UPDATE mail_users SET quota_bytes = 2000 WHERE username = 'ann'");
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(root.resolve("100/ann/Maildir/maildirsize")).hasContent("2000S"));
+    }
+
+    @Test
+    void aBackfillOfMailboxesThatExistAlreadyLeavesTheSameTree() throws Exception {
+        start("mail-server");
+        Sql.exec(url, "INSERT INTO mail_users (gid, dba, username, quota_bytes) VALUES (100, 'Acme', 'ann', 1000), (100, 'Acme', 'bob', 500)");
+        await().atMost(WAIT).until(() -> Files.exists(root.resolve("100/bob/dba")));
+        Files.writeString(root.resolve("100/ann/Maildir/new/1700000000.M1P1.mx"), "Subject: keep me\n");
+        Files.writeString(root.resolve("100/ann/Maildir/maildirsize"), "1000S\n512 3\n");
+        Map<String, String> settled = MailTree.of(root);
+
+        EpidemicAdmin.create(url, null, null, "epidemic").backfill("public.mail_users", List.of("mail-server"), null,
+                EpidemicAdmin.DEFAULT_CHUNK_SIZE, progress -> { });
+        await().atMost(WAIT).until(() -> received.stream().filter(change -> change.operation() == Operation.READ).count() == 2
+                && pending("mail-server") == 0);
+
+        assertThat(MailTree.of(root)).isEqualTo(settled);
+    }
+
+    @Test
     void aUsernameThatWouldEscapeTheRootIsDeadLetteredWithoutRetriesAndTheOthersFlow() throws Exception {
         start("mail-server", FailurePolicy.deadLetterAfter(5).withBackoff(Duration.ofSeconds(5), Duration.ofSeconds(5)));
 
@@ -178,6 +213,10 @@ class MailUsersHandlerTest {
     }
 
     private void start(String consumer, FailurePolicy policy) {
+        start(consumer, StartFrom.OLDEST_RETAINED, policy);
+    }
+
+    private void start(String consumer, StartFrom startFrom, FailurePolicy policy) {
         MailUsersHandler handler = new MailUsersHandler(Map.of("root", root.toString()));
         ChangeHandler recording = new ChangeHandler() {
             @Override
@@ -197,9 +236,16 @@ class MailUsersHandlerTest {
                 received.add(change);
                 handler.onDelete(change);
             }
+
+            @Override
+            public void onRead(Change change) throws Exception {
+                received.add(change);
+                handler.onRead(change);
+            }
         };
         engines.add(Epidemic.builder(url, null, null)
                 .consumer(consumer)
+                .startFrom(startFrom)
                 .handle("public." + MailUsersHandler.TABLE, MailUsersHandler.COLUMNS, recording, policy)
                 .build()
                 .start());
