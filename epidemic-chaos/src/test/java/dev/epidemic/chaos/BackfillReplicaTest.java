@@ -25,7 +25,7 @@ class BackfillReplicaTest {
         String server = TestDatabase.get().url("postgres");
         // No TRUNCATE and no 10,000-row statements: the table's rows must live through the backfill to be read.
         Mix mix = new Mix(0.10, 0, 0, 0.005, 10, Mix.BULK_ROWS);
-        ChaosOptions options = new ChaosOptions(Duration.ofSeconds(5), 4, server, workDir, mix, 0.0003, 300, System.nanoTime(),
+        ChaosOptions options = new ChaosOptions(Duration.ofSeconds(5), 4, server, workDir, mix, 0.00005, 300, System.nanoTime(),
                 200_000, 500);
         long started = System.nanoTime();
 
