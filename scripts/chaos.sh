@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The chaos run: 8 writers, the consumer killed with kill -9, its connections terminated, the server
 # restarted (only one the harness started), its handler failing at random; then a verdict with figures.
+# The table holds 200,000 rows before the consumer exists (--backfill-rows N, 0 for none): a backfill JVM,
+# killed with kill -9 among the faults and resumed, delivers them, and the verdict says whether the replica
+# materialized from the deliveries equals the table (PostgreSQL; MariaDB once Epidemic backfills there).
 # Exit 0 only when nothing committed was lost, nothing rolled back was delivered and nothing came out of order.
 #
 #   scripts/chaos.sh                   # the full run: 10 minutes against an embedded PostgreSQL it owns

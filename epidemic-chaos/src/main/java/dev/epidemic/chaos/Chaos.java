@@ -8,8 +8,8 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * {@code scripts/chaos.sh [--seconds N] [--writers N] [--seed N] [--url JDBC_URL | --mariadb] [--keep]}: runs the
- * chaos harness and prints its verdict. Exit code 0 when the verdict is clean, 1 when anything was lost,
+ * {@code scripts/chaos.sh [--seconds N] [--writers N] [--seed N] [--backfill-rows N] [--url JDBC_URL | --mariadb] [--keep]}:
+ * runs the chaos harness and prints its verdict. Exit code 0 when the verdict is clean, 1 when anything was lost,
  * invented, reordered or not recovered from, 2 for bad arguments.
  *
  * <p>Without --url the harness starts an embedded PostgreSQL of its own, which it also restarts as a
@@ -18,6 +18,9 @@ import java.util.stream.Stream;
  * that server and never restarts the server. A MariaDB URL ({@code jdbc:mariadb://127.0.0.1:3306/?user=root},
  * which {@code --mariadb} stands for) gets two databases and a consumer user of the run's own, and no
  * TRUNCATEs, which MariaDB cannot capture.
+ *
+ * <p>The table holds {@code --backfill-rows} rows (200,000; 0 for none) before the consumer exists, and a
+ * backfill JVM, killed with SIGKILL among the other faults, delivers them; the run lasts until it is done.
  */
 public final class Chaos {
     private static final String LOCAL_MARIADB = "jdbc:mariadb://127.0.0.1:3306/?user=root";
@@ -28,6 +31,7 @@ public final class Chaos {
         long seconds = 600;
         int writers = 8;
         Long seed = null;
+        int backfillRows = ChaosOptions.BACKFILL_ROWS;
         String url = null;
         boolean keep = false;
         try {
@@ -36,12 +40,13 @@ public final class Chaos {
                     case "--seconds" -> seconds = number(args, ++i);
                     case "--writers" -> writers = (int) number(args, ++i);
                     case "--seed" -> seed = number(args, ++i);
+                    case "--backfill-rows" -> backfillRows = (int) number(args, ++i);
                     case "--url" -> url = args[++i];
                     case "--mariadb" -> url = LOCAL_MARIADB;
                     case "--keep" -> keep = true;
                     case "--help", "-h" -> {
                         System.out.println("usage: scripts/chaos.sh [--seconds N (600)] [--writers N (8)] [--seed N]"
-                                + " [--url JDBC_URL | --mariadb (= --url " + LOCAL_MARIADB + ")] [--keep]");
+                                + " [--backfill-rows N (" + ChaosOptions.BACKFILL_ROWS + ", 0 = none)] [--url JDBC_URL | --mariadb (= --url " + LOCAL_MARIADB + ")] [--keep]");
                         return;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -49,6 +54,9 @@ public final class Chaos {
             }
             if (seconds < 1 || writers < 1) {
                 throw new IllegalArgumentException("--seconds and --writers must be at least 1");
+            }
+            if (backfillRows < 0) {
+                throw new IllegalArgumentException("--backfill-rows must be 0 or more");
             }
         } catch (RuntimeException e) {
             System.err.println("chaos: " + (e instanceof ArrayIndexOutOfBoundsException ? "an option lacks its value" : e.getMessage()));
@@ -58,8 +66,9 @@ public final class Chaos {
         ChaosOptions options = ChaosOptions.defaults(Duration.ofSeconds(seconds), workDir);
         Mix mix = url != null && MariaDbServerTarget.accepts(url) ? Mix.mariaDb() : options.mix();
         options = new ChaosOptions(options.duration(), writers, url, workDir, mix, options.handlerThrowRate(),
-                options.faultGapMillis(), seed == null ? options.seed() : seed);
+                options.faultGapMillis(), seed == null ? options.seed() : seed, backfillRows, options.backfillChunk());
         System.err.println("chaos: " + seconds + " s, " + writers + " writers, seed " + options.seed() + ", files in " + workDir
+                + (backfillRows > 0 ? ", " + backfillRows + " rows to backfill" : "")
                 + (url == null ? ", embedded PostgreSQL" : ", server " + url.replaceAll("(?i)(password=)[^&]*", "$1***")));
         Verdict verdict = new ChaosRun(options).run();
         System.out.print(verdict.report());

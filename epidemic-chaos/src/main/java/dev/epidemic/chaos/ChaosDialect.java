@@ -3,8 +3,13 @@ package dev.epidemic.chaos;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * The SQL of a chaos run that differs between databases. Every statement that changes the watched
@@ -52,6 +57,45 @@ public interface ChaosDialect {
     /** The JDBC URL the consumer connects with: marked so that its connections can be found and ended. */
     String consumerUrl(String url);
 
-    /** Compares the consumer's files of delivered changes with the truth. */
+    /**
+     * Compares the consumer's files of delivered changes with the truth. A backfill's READs are not in the
+     * truth (they are not a writer's changes): they count neither as missing nor as unknown, but a READ of a
+     * row delivered after a later change of that row is an order violation.
+     */
     DeliveryFigures verify(Connection c, List<Path> deliveredFiles) throws SQLException;
+
+    /**
+     * True when Epidemic can backfill this database's tables ({@code EpidemicAdmin.backfill}): only then does
+     * a run fill the table before the consumer exists and backfill it amid the writers.
+     */
+    default boolean backfills() {
+        return false;
+    }
+
+    /**
+     * Fills the watched table, before it is watched, with rows {@code 1..rows}, each owned by writer
+     * {@code id % writers} (so the writers update and delete them); not in the truth, as they are no
+     * change: the consumer learns of them only through the backfill.
+     */
+    void seedRows(Connection c, int rows, int writers) throws SQLException;
+
+    /** The watched table's rows as they are: id and version (the rest of a row follows from them). */
+    default Map<Long, Integer> rows(Connection c) throws SQLException {
+        Map<Long, Integer> rows = new HashMap<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id, version FROM chaos_items")) {
+            while (rs.next()) {
+                rows.put(rs.getLong(1), rs.getInt(2));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The last key the unfinished backfill of the watched table logged (empty when there is none, or before
+     * its first chunk; 0 then means "from the start"), so that a writer can update the rows just after it:
+     * the rows the next chunk reads.
+     */
+    default OptionalLong backfillCursor(Connection c, String logSchema) throws SQLException {
+        return OptionalLong.empty();
+    }
 }

@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,12 +20,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One chaos run: sets up the tables, starts the consumer JVM and the writers, injects faults one at a
  * time (the next only after the consumer delivers again), stops the writers, waits for the consumer to
  * catch up (a probe row committed last), and returns the verdict.
+ *
+ * <p>With a backfill phase the table holds rows before it is watched and before the consumer exists; a
+ * backfill JVM delivers them to the consumer amid the writers (and a {@link CursorChaser} updating the rows
+ * at its cursor) and is killed with SIGKILL, every other fault, until it is done; the run goes on past its
+ * duration until then. At the end the replica materialized from the deliveries must equal the table.
  */
 public final class ChaosRun {
     /** A consumer that delivers nothing for this long after a fault has not recovered. */
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration PRUNE_EVERY = Duration.ofSeconds(20);
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
+    /** How long past the run's duration the writers and the faults go on for an unfinished backfill. */
+    private static final Duration BACKFILL_TIMEOUT = Duration.ofMinutes(10);
 
     private final ChaosOptions options;
     private final Random random;
@@ -56,8 +64,15 @@ public final class ChaosRun {
     private Verdict run(ChaosTarget target) throws Exception {
         String url = target.url();
         ChaosDialect dialect = target.dialect();
+        boolean backfilling = options.backfillRows() > 0 && dialect.backfills();
+        if (options.backfillRows() > 0 && !backfilling) {
+            System.err.println("chaos: no backfill phase: Epidemic cannot backfill this database yet");
+        }
         try (Connection c = DriverManager.getConnection(url)) {
             dialect.createTables(c);
+            if (backfilling) {
+                dialect.seedRows(c, options.backfillRows(), options.writers());
+            }
         }
         EpidemicAdmin admin = EpidemicAdmin.create(url, null, null, target.logSchema());
         admin.watch(dialect.watchedTable(), List.of(), List.of());
@@ -78,30 +93,52 @@ public final class ChaosRun {
             writers.add(writer);
             threads.add(start("chaos-writer-" + w, writer));
         }
+        BackfillProcess backfill = null;
+        CursorChaser chaser = null;
+        if (backfilling) {
+            backfill = new BackfillProcess(url, target.logSchema(), dialect.watchedTable(), ChaosConsumer.NAME, options.backfillChunk(),
+                    options.workDir(), () -> unfinishedBackfill(admin));
+            backfill.start();
+            chaser = new CursorChaser(url, target.logSchema(), dialect, options.backfillChunk(), options.seed(), counts);
+            threads.add(start("chaos-cursor-chaser", chaser));
+        }
         Thread pruner = start("chaos-prune", () -> prune(admin));
         long startNanos = System.nanoTime();
         long endNanos = startNanos + options.duration().toNanos();
+        long backfillEndNanos = endNanos + BACKFILL_TIMEOUT.toNanos();
         long nextReport = startNanos + Duration.ofSeconds(10).toNanos();
         int injected = 0;
+        int others = 0;
         try {
-            while (System.nanoTime() < endNanos) {
+            while (goingOn(endNanos, backfill, backfillEndNanos)) {
                 Thread.sleep(random.nextInt(options.faultGapMillis() + 1));
-                if (System.nanoTime() >= endNanos) {
+                if (!goingOn(endNanos, backfill, backfillEndNanos)) {
                     break;
                 }
                 consumer.restartIfDead();
-                Fault fault = nextFault(target, injected++);
-                inject(fault, target, dialect, consumer, deliveries, probes, url);
+                // While the backfill runs, every other fault is a kill of it.
+                boolean backfillRuns = backfill != null && !backfill.finished();
+                Fault fault = backfillRuns && injected % 2 == 0 ? Fault.KILL_BACKFILL : nextFault(target, others++);
+                injected++;
+                inject(fault, target, dialect, consumer, backfill, deliveries, probes, url);
                 if (System.nanoTime() > nextReport) {
                     nextReport += Duration.ofSeconds(10).toNanos();
-                    System.err.printf("chaos: %d s: %,d transactions committed, faults: %d kill -9, %d terminated, %d restarts%n",
+                    System.err.printf("chaos: %d s: %,d transactions committed, faults: %d kill -9, %d terminated, %d restarts%s%n",
                             Duration.ofNanos(System.nanoTime() - startNanos).toSeconds(), counts.committed().get(),
                             recoveries.count(Fault.KILL_CONSUMER), recoveries.count(Fault.TERMINATE_BACKENDS),
-                            recoveries.count(Fault.RESTART_SERVER));
+                            recoveries.count(Fault.RESTART_SERVER), backfill == null ? ""
+                                    : ", " + recoveries.count(Fault.KILL_BACKFILL) + " backfill kills"
+                                    + (backfill.finished() ? " (backfill done)" : ""));
                 }
             }
         } finally {
             writers.forEach(Writer::stop);
+            if (chaser != null) {
+                chaser.stop();
+            }
+            if (backfill != null && !backfill.finished()) {
+                backfill.stop();
+            }
             stopping = true;
             for (Thread thread : threads) {
                 thread.join();
@@ -119,12 +156,44 @@ public final class ChaosRun {
 
         System.err.println("chaos: verifying");
         DeliveryFigures figures;
+        BackfillFigures backfillFigures = null;
         try (Connection c = DriverManager.getConnection(url)) {
             figures = dialect.verify(c, consumer.files());
+            if (backfill != null) {
+                Map<Long, Integer> table = dialect.rows(c);
+                backfillFigures = MaterializedReplica.of(consumer.files()).compareWith(table, backfill.kills(), backfill.instances(),
+                        backfill.unexpectedExits(), backfill.lastUnexpectedError(), backfill.finished(), backfill.took().toMillis());
+            }
         }
         return new Verdict(ran, options.writers(), counts.committed().get(), counts.rolledBack().get(), counts.failed().get(),
                 figures, recoveries, prunes.get(), consumer.instances(), consumer.unexpectedExits(), consumer.lastUnexpectedError(),
-                caughtUp);
+                caughtUp, backfillFigures);
+    }
+
+    /** Until the run's duration is over and, with a backfill, until it is done (or has run out of time). */
+    private static boolean goingOn(long endNanos, BackfillProcess backfill, long backfillEndNanos) {
+        long now = System.nanoTime();
+        return now < endNanos || backfill != null && !backfill.finished() && now < backfillEndNanos;
+    }
+
+    /** Whether Epidemic has an unfinished backfill, asking again while the server restarts. */
+    private static boolean unfinishedBackfill(EpidemicAdmin admin) {
+        long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return !admin.unfinishedBackfills().isEmpty();
+            } catch (RuntimeException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The first faults cover every kind, so that even a short run injects each; then they come at random. */
@@ -143,12 +212,17 @@ public final class ChaosRun {
         return r < 0.92 || !target.canRestart() ? Fault.TERMINATE_BACKENDS : Fault.RESTART_SERVER;
     }
 
-    private void inject(Fault fault, ChaosTarget target, ChaosDialect dialect, ConsumerProcess consumer, Deliveries deliveries,
-                        Probes probes, String url)
+    private void inject(Fault fault, ChaosTarget target, ChaosDialect dialect, ConsumerProcess consumer, BackfillProcess backfill,
+                        Deliveries deliveries, Probes probes, String url)
             throws Exception {
+        if (fault == Fault.KILL_BACKFILL) {
+            // Killed mid-way: only once this instance has logged a chunk, so that every instance makes progress.
+            backfill.awaitChunk(RECOVERY_TIMEOUT);
+        }
         long at = System.currentTimeMillis();
         switch (fault) {
             case KILL_CONSUMER -> consumer.killAndRestart();
+            case KILL_BACKFILL -> backfill.killAndRestart();
             case TERMINATE_BACKENDS -> {
                 try (Connection c = DriverManager.getConnection(url)) {
                     dialect.terminateConsumerConnections(c);
@@ -158,7 +232,10 @@ public final class ChaosRun {
             default -> throw new IllegalArgumentException("the harness does not inject " + fault);
         }
         long seenAt;
-        if (fault == Fault.KILL_CONSUMER) {
+        if (fault == Fault.KILL_BACKFILL) {
+            // The new JVM's first chunk: start, connect, take over the backfill, log.
+            seenAt = backfill.awaitChunk(RECOVERY_TIMEOUT) ? System.currentTimeMillis() : -1;
+        } else if (fault == Fault.KILL_CONSUMER) {
             // The new JVM's first delivery: restart, connect, read.
             seenAt = deliveries.awaitFirstAfter(deliveries.newest(), at, RECOVERY_TIMEOUT);
         } else {

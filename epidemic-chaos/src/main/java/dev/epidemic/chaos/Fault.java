@@ -8,6 +8,8 @@ public enum Fault {
     TERMINATE_BACKENDS("its connections killed (pg_terminate/KILL)"),
     /** The database server stopped and started again (only a server the harness owns). */
     RESTART_SERVER("restart of the database server"),
+    /** SIGKILL of the backfill's JVM, restarted at once with the same arguments (it resumes). */
+    KILL_BACKFILL("kill -9 of the backfill"),
     /** The handler throws (before or after writing); the change is retried. */
     HANDLER("handler throws");
 

@@ -60,6 +60,25 @@ final class MariaDbChaosDialect implements ChaosDialect {
         }
     }
 
+    /**
+     * False until MariaDB's backfill exists: then this returns true, {@link #backfillCursor} reads the
+     * unfinished backfill's last key from Epidemic's tables beside the run's, and the run backfills here too.
+     */
+    @Override
+    public boolean backfills() {
+        return false;
+    }
+
+    @Override
+    public void seedRows(Connection c, int rows, int writers) throws SQLException {
+        // The SEQUENCE engine's seq_1_to_N: N is a number of ours, never input.
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO chaos_items (id, writer, version, note)"
+                + " SELECT CAST(seq AS SIGNED), seq % ?, 1, 'seed' FROM seq_1_to_" + rows)) {
+            ps.setInt(1, writers);
+            ps.executeUpdate();
+        }
+    }
+
     @Override
     public int insert(Connection c, int writer, long firstId, int count, String note) throws SQLException {
         // The SEQUENCE engine's seq_0_to_N: N is a number of ours, never input.
@@ -215,7 +234,7 @@ final class MariaDbChaosDialect implements ChaosDialect {
             st.execute("CREATE TABLE truth_count (PRIMARY KEY (txid, op, id, version)) ENGINE=InnoDB AS SELECT trx AS txid, op,"
                     + " COALESCE(id, 0) AS id, COALESCE(version, 0) AS version, COUNT(*) AS n FROM chaos_truth GROUP BY 1, 2, 3, 4");
             st.execute("CREATE TABLE delivered_count (PRIMARY KEY (txid, op, id, version)) ENGINE=InnoDB AS SELECT txid, op,"
-                    + " COALESCE(id, 0) AS id, COALESCE(version, 0) AS version, COUNT(*) AS n FROM first_delivery GROUP BY 1, 2, 3, 4");
+                    + " COALESCE(id, 0) AS id, COALESCE(version, 0) AS version, COUNT(*) AS n FROM first_delivery WHERE op <> 'R' GROUP BY 1, 2, 3, 4");
             st.execute("CREATE TABLE committed_tx (PRIMARY KEY (txid)) ENGINE=InnoDB AS SELECT trx AS txid, committed_at FROM chaos_commit");
         }
         long committed = queryLong(c, "SELECT COUNT(*) FROM chaos_truth");
@@ -230,8 +249,8 @@ final class MariaDbChaosDialect implements ChaosDialect {
         long unexpected = queryLong(c, extra + "d.txid IN (SELECT txid FROM committed_tx)");
         long orderViolations = queryLong(c, "SELECT COUNT(*) FROM (SELECT version, op, LAG(version) OVER w AS prev_version,"
                 + " LAG(op) OVER w AS prev_op FROM first_delivery WINDOW w AS (PARTITION BY id ORDER BY rn)) x"
-                + " WHERE (prev_version, CASE prev_op WHEN 'I' THEN 0 WHEN 'U' THEN 1 ELSE 2 END)"
-                + "    >= (version, CASE op WHEN 'I' THEN 0 WHEN 'U' THEN 1 ELSE 2 END)");
+                + " WHERE (prev_version, " + PostgresChaosDialect.OP_RANK.formatted("prev_op") + ") >= (version, "
+                + PostgresChaosDialect.OP_RANK.formatted("op") + ")");
         long split = queryLong(c, "SELECT COUNT(*) FROM (SELECT txid FROM first_delivery GROUP BY txid"
                 + " HAVING MAX(rn) - MIN(rn) + 1 <> COUNT(*)) x");
         List<Long> lags = new ArrayList<>();

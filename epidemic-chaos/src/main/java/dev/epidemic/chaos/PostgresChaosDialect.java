@@ -18,6 +18,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * PostgreSQL: each change statement is a data-modifying CTE whose RETURNING rows go into the truth in
@@ -27,6 +28,11 @@ import java.util.List;
 public final class PostgresChaosDialect implements ChaosDialect {
     /** The consumer's connections are found by this application name. */
     private static final String APPLICATION_NAME = "epidemic-chaos-consumer";
+    /**
+     * The order of a row's changes that carry the same version: its INSERT, UPDATEs, a READ of that version
+     * (which may come after the change that made it, never before), then its DELETE.
+     */
+    static final String OP_RANK = "CASE %s WHEN 'I' THEN 0 WHEN 'U' THEN 1 WHEN 'R' THEN 2 ELSE 3 END";
 
     @Override
     public String watchedTable() {
@@ -41,6 +47,38 @@ public final class PostgresChaosDialect implements ChaosDialect {
             st.execute("CREATE TABLE chaos_truth (txid xid8 NOT NULL DEFAULT pg_current_xact_id(), op \"char\" NOT NULL, id bigint, version int)");
             st.execute("CREATE TABLE chaos_commit (txid xid8 PRIMARY KEY DEFAULT pg_current_xact_id(), writer int NOT NULL,"
                     + " changes int NOT NULL, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        }
+    }
+
+    @Override
+    public boolean backfills() {
+        return true;
+    }
+
+    @Override
+    public void seedRows(Connection c, int rows, int writers) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO chaos_items (id, writer, version, note)"
+                + " SELECT g, g % ?, 1, 'seed' FROM generate_series(1, ?) g")) {
+            ps.setInt(1, writers);
+            ps.setInt(2, rows);
+            ps.executeUpdate();
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("ANALYZE chaos_items");
+        }
+    }
+
+    @Override
+    public OptionalLong backfillCursor(Connection c, String logSchema) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT coalesce(after_key[1]::bigint, 0) FROM \"" + logSchema.replace("\"", "\"\"")
+                     + "\".backfill WHERE finished_at IS NULL ORDER BY id LIMIT 1")) {
+            return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                return OptionalLong.empty(); // Epidemic's tables are not installed yet
+            }
+            throw e;
         }
     }
 
@@ -156,7 +194,7 @@ public final class PostgresChaosDialect implements ChaosDialect {
             st.execute("CREATE TEMP TABLE truth_count AS SELECT txid::text::bigint AS txid, op, coalesce(id, 0) id,"
                     + " coalesce(version, 0) version, count(*) n FROM chaos_truth GROUP BY 1, 2, 3, 4");
             st.execute("CREATE TEMP TABLE delivered_count AS SELECT txid, op, coalesce(id, 0) id, coalesce(version, 0) version,"
-                    + " count(*) n FROM first_delivery GROUP BY 1, 2, 3, 4");
+                    + " count(*) n FROM first_delivery WHERE op <> 'R' GROUP BY 1, 2, 3, 4");
             st.execute("CREATE TEMP TABLE committed_tx AS SELECT txid::text::bigint AS txid, committed_at FROM chaos_commit");
             st.execute("ANALYZE first_delivery, truth_count, delivered_count, committed_tx");
         }
@@ -172,8 +210,7 @@ public final class PostgresChaosDialect implements ChaosDialect {
         long unexpected = queryLong(c, extra + "d.txid IN (SELECT txid FROM committed_tx)");
         long orderViolations = queryLong(c, "SELECT count(*) FROM (SELECT version, op, lag(version) OVER w AS prev_version,"
                 + " lag(op) OVER w AS prev_op FROM first_delivery WHERE op <> 'T' WINDOW w AS (PARTITION BY id ORDER BY rn)) x"
-                + " WHERE (prev_version, CASE prev_op WHEN 'I' THEN 0 WHEN 'U' THEN 1 ELSE 2 END)"
-                + "    >= (version, CASE op WHEN 'I' THEN 0 WHEN 'U' THEN 1 ELSE 2 END)");
+                + " WHERE (prev_version, " + OP_RANK.formatted("prev_op") + ") >= (version, " + OP_RANK.formatted("op") + ")");
         long split = queryLong(c, "SELECT count(*) FROM (SELECT txid FROM first_delivery GROUP BY txid"
                 + " HAVING max(rn) - min(rn) + 1 <> count(*)) x");
         long[] lag = new long[3];

@@ -6,14 +6,25 @@ import java.util.List;
 
 /**
  * The outcome of a run, with its figures. Clean means: every committed change delivered, nothing
- * rolled back delivered, nothing out of order or split, and the consumer recovered from every fault.
+ * rolled back delivered, nothing out of order or split, the consumer recovered from every fault, and,
+ * when the run had a backfill phase ({@code backfill} not null), the backfill finished and the replica
+ * materialized from the deliveries equals the table.
  */
 public record Verdict(Duration ran, int writers, long committedTransactions, long rolledBackTransactions, long failedTransactions,
                       DeliveryFigures delivery, Recoveries recoveries, int prunes, int consumerInstances,
-                      int unexpectedConsumerExits, String lastUnexpectedError, boolean caughtUp) {
+                      int unexpectedConsumerExits, String lastUnexpectedError, boolean caughtUp, BackfillFigures backfill) {
+
+    /** A run without a backfill phase. */
+    public Verdict(Duration ran, int writers, long committedTransactions, long rolledBackTransactions, long failedTransactions,
+                   DeliveryFigures delivery, Recoveries recoveries, int prunes, int consumerInstances,
+                   int unexpectedConsumerExits, String lastUnexpectedError, boolean caughtUp) {
+        this(ran, writers, committedTransactions, rolledBackTransactions, failedTransactions, delivery, recoveries, prunes,
+                consumerInstances, unexpectedConsumerExits, lastUnexpectedError, caughtUp, null);
+    }
 
     public boolean clean() {
-        return delivery.clean() && recoveries.unrecovered() == 0 && unexpectedConsumerExits == 0 && caughtUp;
+        return delivery.clean() && recoveries.unrecovered() == 0 && unexpectedConsumerExits == 0 && caughtUp
+                && (backfill == null || backfill.clean());
     }
 
     /** Why the verdict is not clean, one reason per entry; empty when it is clean. */
@@ -43,6 +54,19 @@ public record Verdict(Duration ran, int writers, long committedTransactions, lon
         if (!caughtUp) {
             problems.add("the consumer did not catch up after the writers stopped");
         }
+        if (backfill != null) {
+            if (!backfill.replicaEqualsTable()) {
+                problems.add(String.format("the replica is not the table: %,d rows missing, %,d at another version (a stale READ),"
+                        + " %,d rows too many", backfill.missing(), backfill.stale(), backfill.extra()));
+            }
+            if (!backfill.finished()) {
+                problems.add("the backfill did not finish");
+            }
+            if (backfill.unexpectedExits() > 0) {
+                problems.add("the backfill exited by itself " + backfill.unexpectedExits() + " times; last error: "
+                        + backfill.lastUnexpectedError());
+            }
+        }
         return problems;
     }
 
@@ -59,6 +83,11 @@ public record Verdict(Duration ran, int writers, long committedTransactions, lon
         sb.append(String.format("  unknown changes delivered: %,d%n", delivery.unexpected()));
         sb.append(String.format("  per-row order violations: %,d%n", delivery.orderViolations()));
         sb.append(String.format("  transactions not delivered together: %,d%n", delivery.splitTransactions()));
+        if (backfill != null) {
+            sb.append(String.format("  replica equals table: %s (%,d rows, %,d READs, %d backfill kills; backfill took %,d ms in %d JVMs)%n",
+                    backfill.replicaEqualsTable() ? "yes" : "NO", backfill.tableRows(), backfill.reads(), backfill.kills(),
+                    backfill.tookMillis(), backfill.instances()));
+        }
         sb.append(String.format("  delivery lag (commit to handler), per transaction: median %,d ms, p99 %,d ms, peak %,d ms%n",
                 delivery.medianLagMillis(), delivery.p99LagMillis(), delivery.peakLagMillis()));
         sb.append("  faults and recovery (kill -9: to the new JVM's first delivery; others: to the delivery of a change committed after the fault): median / max\n");

@@ -21,7 +21,7 @@ final class Writer implements Runnable {
     private final Mix mix;
     private final Random random;
     private final WriterCounts counts;
-    private final List<Long> live = new ArrayList<>();
+    private List<Long> live = new ArrayList<>();
     private long nextId;
     private boolean stale;
     private volatile boolean stopping;
@@ -84,6 +84,9 @@ final class Writer implements Runnable {
 
     private void transaction(Connection c) throws SQLException {
         boolean rollback = random.nextDouble() < mix.rollback();
+        // A rollback restores these rather than re-reading them: a writer may own many rows (those the table
+        // held before the run), and it rolls back one transaction in ten.
+        List<Long> before = rollback ? new ArrayList<>(live) : null;
         String note = rollback ? "rollback" : "ok";
         int changes = 0;
         try {
@@ -110,7 +113,7 @@ final class Writer implements Runnable {
             if (rollback) {
                 c.rollback();
                 counts.rolledBack().incrementAndGet();
-                stale = true;
+                live = before;
             } else {
                 dialect.recordCommit(c, number, changes);
                 c.commit();
@@ -125,11 +128,13 @@ final class Writer implements Runnable {
 
     private int bulk(Connection c, String note) throws SQLException {
         if (live.size() >= mix.bulkRows() && random.nextBoolean()) {
-            long[] ids = live.stream().mapToLong(Long::longValue).toArray();
+            // At most bulkRows of them: a writer may own many more (those the table held before the run).
+            List<Long> rows = live.subList(live.size() - mix.bulkRows(), live.size());
+            long[] ids = rows.stream().mapToLong(Long::longValue).toArray();
             if (random.nextBoolean()) {
                 return checked(dialect.update(c, ids, note), ids.length);
             }
-            live.clear();
+            rows.clear();
             return checked(dialect.delete(c, ids), ids.length);
         }
         int made = dialect.insert(c, number, nextId, mix.bulkRows(), note);

@@ -126,6 +126,32 @@ class VerdictTest {
         assertThat(figures.splitTransactions()).isEqualTo(1);
     }
 
+    /** A backfill's transaction: it is in neither truth table. */
+    private static String read(long changeId, long row, int version) {
+        return changeId + "\t" + 77_777_777L + "\tR\t" + row + "\t" + version + "\t0\n";
+    }
+
+    @Test
+    void aReadIsNeitherMissingNorRolledBackNorUnknown() throws Exception {
+        DeliveryFigures figures = verify(i1() + i2() + u1v2() + u1v3() + d2() + read(10, 1, 3));
+        assertThat(figures.rolledBackDelivered()).isZero();
+        assertThat(figures.unexpected()).isZero();
+        assertThat(figures.clean()).isTrue();
+    }
+
+    @Test
+    void aReadOfAnOlderVersionAfterTheUpdateIsOutOfOrder() throws Exception {
+        DeliveryFigures figures = verify(i1() + i2() + u1v2() + u1v3() + read(10, 1, 2) + d2());
+        assertThat(figures.orderViolations()).isEqualTo(1);
+        assertThat(figures.clean()).isFalse();
+    }
+
+    @Test
+    void anUpdateDeliveredAfterAReadOfItsOwnVersionIsOutOfOrder() throws Exception {
+        DeliveryFigures figures = verify(i1() + i2() + u1v2() + read(10, 1, 3) + u1v3() + d2());
+        assertThat(figures.orderViolations()).isEqualTo(1);
+    }
+
     private DeliveryFigures verify(String... files) throws IOException, SQLException {
         List<Path> paths = new java.util.ArrayList<>();
         for (int i = 0; i < files.length; i++) {
