@@ -18,8 +18,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the shared PostgreSQL server (never restarted).
  */
 class BackfillReplicaTest {
-    private static final Duration BOUND = Duration.ofSeconds(110);
-
     @Test
     void aBackfillKilledAmidWritersAndConsumerKillsLeavesTheReplicaEqualToTheTable(@TempDir Path workDir) throws Exception {
         String server = TestDatabase.get().url("postgres");
@@ -44,6 +42,5 @@ class BackfillReplicaTest {
         assertThat(verdict.recoveries().count(Fault.KILL_CONSUMER)).as("kill -9 of the consumer").isGreaterThanOrEqualTo(3);
         assertThat(verdict.delivery().committedChanges()).as("changes the writers committed").isGreaterThan(1_000);
         assertThat(verdict.delivery().duplicates()).as("redeliveries after the kills").isPositive();
-        assertThat(took).as("the test's own time").isLessThan(BOUND);
     }
 }
