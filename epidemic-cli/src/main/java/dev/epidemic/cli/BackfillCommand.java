@@ -73,9 +73,8 @@ final class BackfillCommand implements Callable<Integer> {
             runner.interrupt();
         })) {
             result = admin.backfill(table, consumers, where, chunk, status -> {
-                if (latest == null && unfinishedBefore.contains(status.id())) {
-                    err.println("resuming backfill " + status.id() + " of " + status.table() + " at " + status.rowsDone() + " rows");
-                    err.flush();
+                if (latest == null) {
+                    progress.begin(status, unfinishedBefore.contains(status.id()));
                 }
                 latest = status;
                 progress.update(status);

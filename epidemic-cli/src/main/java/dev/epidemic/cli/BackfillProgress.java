@@ -65,12 +65,18 @@ final class BackfillProgress {
         }
     }
 
-    /** After each chunk (and once when the backfill begins). */
+    /** Names the backfill on a line of its own, once, when it begins: the bar below then needs no name. */
+    void begin(BackfillStatus status, boolean resuming) {
+        startRows = status.rowsDone();
+        String estimate = status.rowsEstimate() < 0 ? "" : " (~" + status.rowsEstimate() + " rows in all)";
+        err.println((resuming ? "resuming backfill " + status.id() + " of " + status.table() + " at " + status.rowsDone() + " rows"
+                : "backfill " + status.id() + " of " + status.table()) + " for " + String.join(", ", status.consumers()) + estimate);
+        err.flush();
+    }
+
+    /** After each chunk. */
     void update(BackfillStatus status) {
         long now = clock.getAsLong();
-        if (startRows < 0) {
-            startRows = status.rowsDone();
-        }
         if (terminal) {
             if (now - lastShownNanos >= BAR_REDRAW_NANOS || drawnLength == 0) {
                 draw(bar(status, now));
@@ -112,7 +118,7 @@ final class BackfillProgress {
 
     String bar(BackfillStatus status, long now) {
         long total = total(status);
-        StringBuilder text = new StringBuilder(status.table()).append(" [");
+        StringBuilder text = new StringBuilder("[");
         int filled = total <= 0 ? 0 : (int) Math.min(BAR_CELLS, status.rowsDone() * BAR_CELLS / total);
         if (status.finished()) {
             filled = BAR_CELLS;
