@@ -209,6 +209,9 @@ public final class EpidemicCommand implements Callable<Integer> {
         if (e instanceof EpidemicException || e instanceof SQLException) {
             return message;
         }
+        if (e instanceof UnsupportedOperationException) {
+            return "not supported: " + message; // a feature this database has no implementation of yet, e.g. backfill on MariaDB
+        }
         return "unexpected " + e.getClass().getSimpleName() + ": " + message + "; run with --verbose for the stack trace";
     }
 

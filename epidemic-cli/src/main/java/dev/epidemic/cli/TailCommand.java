@@ -52,7 +52,7 @@ final class TailCommand implements Callable<Integer> {
 
     @Option(names = "--idle-exit", paramLabel = "SECONDS",
             description = {"Exit 0 once the consumer has been caught up for SECONDS: every change committed so far printed,"
-                    + " and nothing new for that long. Reading and printing a backlog, however large, is not idle; nor is"
+                    + " and nothing new for that long. A --from snapshot not yet fully logged is not idle; nor is reading and printing a backlog, however large, nor is"
                     + " standing by for another tail of the same consumer, or reconnecting."})
     Double idleExitSeconds;
 

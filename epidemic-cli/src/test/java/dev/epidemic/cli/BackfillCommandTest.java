@@ -7,6 +7,8 @@ import dev.epidemic.testing.TestDatabase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -188,19 +190,37 @@ class BackfillCommandTest {
     }
 
     @Test
-    void tailFromSnapshotPrintsEveryRowThenLiveChangesAndIdleExitWaitsForTheSnapshot() {
-        // Given rows in the table
+    void tailFromSnapshotPrintsEveryRowThenLiveChangesAndIdleExitWaitsForTheSnapshot() throws Exception {
+        // Given rows in the table, one of them held by a writer's open transaction
         int rows = 30_000;
         insertRows(rows);
+        try (Connection writer = DriverManager.getConnection(url)) {
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("UPDATE items SET qty = -2 WHERE id = 12000");
 
-        // When a new consumer tails from a snapshot, with a short --idle-exit, and rows change meanwhile
-        CliProcess tail = CliProcess.start("--url", url, "tail", "--consumer", "fresh", "--from", "snapshot", "--idle-exit", "0.3");
-        tail.awaitLines(1, RUN);
-        Sql.exec(url, "UPDATE items SET qty = -1 WHERE id IN (1, " + rows + ")", "DELETE FROM items WHERE id = 2",
-                "INSERT INTO items VALUES (" + (rows + 1) + ", 'new', 0)");
-        assertThat(tail.waitFor(RUN)).as(tail.err()).isZero();
+            // When a new consumer tails from a snapshot with a short --idle-exit
+            CliProcess tail = CliProcess.start("--url", url, "tail", "--consumer", "fresh", "--from", "snapshot", "--idle-exit", "0.3");
+            tail.awaitLines(1, RUN);
 
-        // Then applied in order, what it printed is exactly the table, READs first for rows it had not changed
+            // Then it does not exit while the snapshot waits for the held row, though it has printed all that is logged
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(tail::alive);
+
+            // and when the writer commits and rows change meanwhile, it prints the rest and exits 0
+            writer.commit();
+            Sql.exec(url, "UPDATE items SET qty = -1 WHERE id IN (1, " + rows + ")", "DELETE FROM items WHERE id = 2",
+                    "INSERT INTO items VALUES (" + (rows + 1) + ", 'new', 0)");
+            assertThat(tail.waitFor(RUN)).as(tail.err()).isZero();
+            verifyMaterializes(tail, rows);
+        }
+
+        // and run again, the consumer resumes: no second snapshot
+        Cli.Result again = Cli.run("--url", url, "tail", "--consumer", "fresh", "--from", "snapshot", "--idle-exit", "0.3");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).isEmpty();
+    }
+
+    /** Applied in order, what tail printed is exactly the table: READs for the rows, and the live changes. */
+    private void verifyMaterializes(CliProcess tail, int rows) {
         List<JsonNode> printed = TailTest.parse(tail.lines());
         Map<Integer, String> materialized = new TreeMap<>();
         for (JsonNode change : printed) {
@@ -218,10 +238,5 @@ class BackfillCommandTest {
         assertThat(materialized).isEqualTo(table);
         assertThat(printed).filteredOn(change -> change.get("op").asText().equals("READ")).hasSizeGreaterThanOrEqualTo(rows - 1);
         assertThat(printed).extracting(change -> change.get("op").asText()).contains("UPDATE", "DELETE", "INSERT");
-
-        // and run again, the consumer resumes: no second snapshot
-        Cli.Result again = Cli.run("--url", url, "tail", "--consumer", "fresh", "--from", "snapshot", "--idle-exit", "0.3");
-        assertThat(again.exitCode()).as(again.err()).isZero();
-        assertThat(again.out()).isEmpty();
     }
 }
