@@ -37,7 +37,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
         versionProvider = Version.class,
         description = "Captures PostgreSQL row changes by triggers into a durable log and delivers them to consumers.",
         subcommands = {WatchCommand.class, UnwatchCommand.class, ListCommand.class, TailCommand.class,
-                StatusCommand.class, PruneCommand.class, RunCommand.class, DeadCommand.class, DemoCommand.class, HelpCommand.class},
+                BackfillCommand.class, StatusCommand.class, PruneCommand.class, RunCommand.class, DeadCommand.class, DemoCommand.class, HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 bad input (unknown table or column, malformed arguments), 1 other failure."})
 public final class EpidemicCommand implements Callable<Integer> {
     static final int OK = 0;
@@ -104,7 +104,7 @@ public final class EpidemicCommand implements Callable<Integer> {
     /** Without a subcommand there is nothing to do. */
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("epidemic: missing command (watch, unwatch, list, tail, status, prune, run, dead or demo); see 'epidemic --help'");
+        spec.commandLine().getErr().println("epidemic: missing command (watch, unwatch, list, tail, backfill, status, prune, run, dead or demo); see 'epidemic --help'");
         return BAD_INPUT;
     }
 
@@ -208,6 +208,9 @@ public final class EpidemicCommand implements Callable<Integer> {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage());
         if (e instanceof EpidemicException || e instanceof SQLException) {
             return message;
+        }
+        if (e instanceof UnsupportedOperationException) {
+            return "not supported: " + message; // a feature this database has no implementation of yet, e.g. backfill on MariaDB
         }
         return "unexpected " + e.getClass().getSimpleName() + ": " + message + "; run with --verbose for the stack trace";
     }

@@ -4,6 +4,7 @@ import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.api.StartFrom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,8 +41,10 @@ final class TailCommand implements Callable<Integer> {
             description = "Print only this watched table's changes; repeatable (default: every watched table).")
     List<String> tables = new ArrayList<>();
 
-    @Option(names = "--from", paramLabel = "oldest|now",
-            description = "Where a new consumer starts: at the oldest retained change (default) or now. An existing consumer resumes.")
+    @Option(names = "--from", paramLabel = "oldest|now|snapshot",
+            description = {"Where a new consumer starts: at the oldest retained change (default), now, or with a snapshot:"
+                    + " a READ of every current row of its tables, then every change after. An existing consumer resumes"
+                    + " (and finishes a snapshot it had not finished)."})
     String from = "oldest";
 
     @Option(names = "--max", paramLabel = "N", description = "Exit after printing N changes.")
@@ -49,7 +52,7 @@ final class TailCommand implements Callable<Integer> {
 
     @Option(names = "--idle-exit", paramLabel = "SECONDS",
             description = {"Exit 0 once the consumer has been caught up for SECONDS: every change committed so far printed,"
-                    + " and nothing new for that long. Reading and printing a backlog, however large, is not idle; nor is"
+                    + " and nothing new for that long. A --from snapshot not yet fully logged is not idle; nor is reading and printing a backlog, however large, nor is"
                     + " standing by for another tail of the same consumer, or reconnecting."})
     Double idleExitSeconds;
 
@@ -58,7 +61,7 @@ final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean startAtPresent = startAtPresent();
+        StartFrom startFrom = startFrom();
         if (max != null && max < 1) {
             throw new InvalidInputException("--max must be at least 1, not " + max);
         }
@@ -70,7 +73,7 @@ final class TailCommand implements Callable<Integer> {
 
         Stopper stopper = new Stopper();
         JsonLinePrinter printer = new JsonLinePrinter(spec.commandLine().getOut(), max == null ? 0 : max, stopper);
-        Epidemic.Builder builder = database.engine().consumer(consumer).startAtPresent(startAtPresent).handleEveryTable(tables, ChangeHandler.forEveryChange(printer));
+        Epidemic.Builder builder = database.engine().consumer(consumer).startFrom(startFrom).handleEveryTable(tables, ChangeHandler.forEveryChange(printer));
         if (batchSize != null) {
             builder.batchSize(batchSize);
         }
@@ -92,12 +95,12 @@ final class TailCommand implements Callable<Integer> {
         return EpidemicCommand.OK;
     }
 
-    private boolean startAtPresent() {
-        return switch (from) {
-            case "now" -> true;
-            case "oldest" -> false;
-            default -> throw new InvalidInputException("--from must be 'now' or 'oldest', not '" + from + "'");
-        };
+    private StartFrom startFrom() {
+        StartFrom startFrom = StartPoints.parse(from);
+        if (startFrom == null) {
+            throw new InvalidInputException("--from must be " + StartPoints.CHOICES + ", not '" + from + "'");
+        }
+        return startFrom;
     }
 
     /** Checks a few times a second whether the consumer has been caught up for --idle-exit seconds, and if so stops. */

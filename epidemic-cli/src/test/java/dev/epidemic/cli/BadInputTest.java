@@ -112,7 +112,23 @@ class BadInputTest {
         bad(cases, "tail with batch size 0", 2, "batch size must be at least 1", "tail", "--consumer", "c", "--batch-size", "0");
         bad(cases, "tail with a negative --max", 2, "--max must be at least 1", "tail", "--consumer", "c", "--max", "-5");
         bad(cases, "tail with a non-number --idle-exit", 2, "--idle-exit", "tail", "--consumer", "c", "--idle-exit", "soon");
-        bad(cases, "tail from an unknown place", 2, "--from must be 'now' or 'oldest'", "tail", "--consumer", "c", "--from", "start");
+        bad(cases, "tail from an unknown place", 2, "--from must be 'oldest', 'now' or 'snapshot'", "tail", "--consumer", "c", "--from", "start");
+        bad(cases, "backfill an unknown table", 2, "table nope does not exist", "backfill", "nope");
+        bad(cases, "backfill an unwatched table", 2, "is not watched", "backfill", "users");
+        bad(cases, "backfill for an unknown consumer", 2, "consumer nope does not exist", "backfill", "victim", "--consumer", "nope");
+        bad(cases, "backfill with --chunk 0", 2, "--chunk must be at least 1, not 0", "backfill", "victim", "--chunk", "0");
+        bad(cases, "backfill with a negative --chunk", 2, "--chunk must be at least 1", "backfill", "victim", "--chunk", "-3");
+        bad(cases, "backfill with a non-number --chunk", 2, "--chunk", "backfill", "victim", "--chunk", "lots");
+        bad(cases, "backfill without a table", 2, "TABLE", "backfill");
+        bad(cases, "--where that is not SQL", 2, "--where for public.victim is not a valid condition", "backfill", "victim", "--where", "id ===");
+        bad(cases, "--where on an unknown column", 2, "--where for public.victim", "backfill", "victim", "--where", "nope > 1");
+        bad(cases, "--where that is not a condition", 2, "--where for public.victim", "backfill", "victim", "--where", "id + 1");
+        bad(cases, "--where with a second statement", 2, "--where for public.victim", "backfill", "victim", "--where", "1=1; DROP TABLE victim");
+        bad(cases, "--where escaping its parentheses", 2, "--where for public.victim", "backfill", "victim", "--where", "true) OR (true");
+        bad(cases, "--where with a line comment", 2, "--where for public.victim", "backfill", "victim", "--where", "id > 0 -- and more");
+        bad(cases, "--where with a block comment", 2, "--where for public.victim", "backfill", "victim", "--where", "id > 0 /* x */");
+        bad(cases, "--where that writes", 2, "--where for public.victim", "backfill", "victim", "--where", "(SELECT 1 FROM (DELETE FROM victim RETURNING 1) d) = 1");
+        bad(cases, "empty --where", 2, "--where", "backfill", "victim", "--where", "");
         // Options, URLs, configuration.
         bad(cases, "unknown option", 2, "--frobnicate", "list", "--frobnicate");
         bad(cases, "unknown command", 2, "frobnicate", "frobnicate");
@@ -160,6 +176,8 @@ class BadInputTest {
         assertThat(result.out()).as(c.name()).isEmpty();
         assertThat(result.err()).as(c.name() + ": a password shown").doesNotContain("not-the-password").doesNotContain(PasswordServer.PASSWORD);
         assertThat(Sql.catalogFingerprint(url)).as(c.name() + ": catalog changed").isEqualTo(catalog);
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.backfill")).as(c.name() + ": a backfill begun").isZero();
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).as(c.name() + ": a change logged").isZero();
     }
 
     private static String[] args(Case c) {

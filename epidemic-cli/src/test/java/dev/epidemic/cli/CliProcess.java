@@ -119,6 +119,10 @@ final class CliProcess {
         process.destroy();
     }
 
+    boolean alive() {
+        return process.isAlive();
+    }
+
     int exitCode() {
         return process.exitValue();
     }

@@ -175,4 +175,11 @@ class RunConfigErrorsTest {
         assertThat(result.errLines()).singleElement().asString().startsWith("epidemic: cannot connect to jdbc:postgresql://127.0.0.1:1/mail?user=mail&password=***");
         assertThat(result.out() + result.err()).doesNotContain(secret);
     }
+
+    @Test
+    void unknownStartPointIsNamedWithTheWordsThatWork() throws IOException {
+        String yaml = withTable(GOOD_TABLE).replace("  - name: mail-server\n", "  - name: mail-server\n    from: yesterday\n");
+        assertThat(yaml).contains("from: yesterday");
+        assertThat(refused(yaml)).containsExactly("consumers[0].from: must be 'oldest', 'now' or 'snapshot', not 'yesterday'");
+    }
 }

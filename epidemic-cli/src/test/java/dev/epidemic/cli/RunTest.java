@@ -11,9 +11,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -118,6 +120,37 @@ class RunTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> TestHandlers.Switchable.handled.size() == 1);
             assertThat(TestHandlers.Switchable.handled.get(0).key()).isEqualTo(Map.of("id", 1));
             await().atMost(Duration.ofSeconds(20)).until(() -> Cli.run("--url", url, "dead", "list").out().equals("no dead letters\n"));
+        }
+    }
+
+    @Test
+    void aNewConsumerConfiguredFromSnapshotReceivesAReadOfEveryRowThenChanges() throws Exception {
+        // Given a table with rows before the daemon's consumer exists
+        Sql.exec(url, "CREATE TABLE snap_items (id int PRIMARY KEY, name text)",
+                "INSERT INTO snap_items SELECT g, 'n' || g FROM generate_series(1, 300) g");
+        assertThat(Cli.run("--url", url, "watch", "snap_items").exitCode()).isZero();
+
+        // When the daemon runs a consumer with from: snapshot, and a row changes
+        try (InProcessDaemon daemon = InProcessDaemon.start("""
+                database: {url: '%s'}
+                consumers:
+                  - name: snapper
+                    from: snapshot
+                    tables:
+                      - table: snap_items
+                        sink: {stdout: {}}
+                """.formatted(url))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> daemon.stdout.toString().lines().count() >= 300);
+            Sql.exec(url, "UPDATE snap_items SET name = 'changed' WHERE id = 7");
+            await().atMost(Duration.ofSeconds(30)).until(() -> daemon.stdout.toString().contains("\"UPDATE\""));
+            List<JsonNode> printed = TailTest.parse(daemon.stdout.toString().lines().toList());
+
+            // Then it printed a READ of each row, then the UPDATE
+            assertThat(printed.subList(0, 300)).extracting(change -> change.get("op").asText()).containsOnly("READ");
+            assertThat(printed.subList(0, 300)).extracting(change -> change.get("key").get("id").asInt())
+                    .containsExactlyElementsOf(IntStream.rangeClosed(1, 300).boxed().toList());
+            assertThat(printed.get(300).get("op").asText()).isEqualTo("UPDATE");
+            assertThat(printed).hasSize(301);
         }
     }
 }

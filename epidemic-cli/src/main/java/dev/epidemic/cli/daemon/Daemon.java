@@ -62,7 +62,7 @@ public final class Daemon {
 
     private static Epidemic build(DaemonPlan.Connection db, DaemonPlan.Consumer consumer) {
         Epidemic.Builder builder = Epidemic.builder(db.url(), db.user(), db.password()).schema(db.schema())
-                .consumer(consumer.name()).startAtPresent(consumer.startAtPresent());
+                .consumer(consumer.name()).startFrom(consumer.startFrom());
         if (consumer.batchSize() != null) {
             builder.batchSize(consumer.batchSize());
         }

@@ -1,6 +1,7 @@
 package dev.epidemic.cli.daemon;
 
 import dev.epidemic.api.FailurePolicy;
+import dev.epidemic.api.StartFrom;
 
 import java.util.List;
 import java.util.Set;
@@ -20,7 +21,7 @@ public record DaemonPlan(Connection database, List<Consumer> consumers, Set<Stri
     }
 
     /** One consumer to start. {@code batchSize} is null for the engine's default. */
-    public record Consumer(String name, Integer batchSize, boolean startAtPresent, List<Table> tables) {
+    public record Consumer(String name, Integer batchSize, StartFrom startFrom, List<Table> tables) {
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.FailurePolicy;
 import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.api.StartFrom;
+import dev.epidemic.cli.StartPoints;
 import dev.epidemic.cli.sink.StdoutSink;
 import dev.epidemic.cli.sink.WebhookSink;
 import dev.epidemic.engine.Databases;
@@ -166,11 +168,12 @@ public final class Planner {
                 problems.add(path + ".batch-size", "must be at least 1, not " + consumer.batchSize());
             }
             String from = consumer.from() == null ? "oldest" : consumer.from().strip();
-            if (!from.equals("oldest") && !from.equals("now")) {
-                problems.add(path + ".from", "must be 'oldest' or 'now', not '" + from + "'");
+            StartFrom startFrom = StartPoints.parse(from);
+            if (startFrom == null) {
+                problems.add(path + ".from", "must be " + StartPoints.CHOICES + ", not '" + from + "'");
             }
             List<DaemonPlan.Table> tables = tables(path + ".tables", consumer.tables());
-            result.add(new DaemonPlan.Consumer(name, consumer.batchSize(), from.equals("now"), tables));
+            result.add(new DaemonPlan.Consumer(name, consumer.batchSize(), startFrom, tables));
         }
         return result;
     }
