@@ -210,7 +210,7 @@ public final class EpidemicCommand implements Callable<Integer> {
             return message;
         }
         if (e instanceof UnsupportedOperationException) {
-            return "not supported: " + message; // a feature this database has no implementation of yet, e.g. backfill on MariaDB
+            return "not supported: " + message; // a feature this database has no implementation of
         }
         return "unexpected " + e.getClass().getSimpleName() + ": " + message + "; run with --verbose for the stack trace";
     }

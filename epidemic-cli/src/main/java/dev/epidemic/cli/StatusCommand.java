@@ -59,13 +59,8 @@ final class StatusCommand implements Callable<Integer> {
         return BrokenCapture.report(admin, spec.commandLine().getErr());
     }
 
-    /** None where the database has no backfills yet (MariaDB, for now): status still reports the consumers. */
     private static List<BackfillStatus> unfinishedBackfills(EpidemicAdmin admin) {
-        try {
-            return admin.unfinishedBackfills();
-        } catch (UnsupportedOperationException noBackfillsHere) {
-            return List.of();
-        }
+        return admin.unfinishedBackfills();
     }
 
     private static Map<String, Object> asJson(ConsumerStatus status, List<BackfillStatus> backfills) {
