@@ -125,7 +125,9 @@ class RunTest {
 
     @Test
     void aNewConsumerConfiguredFromSnapshotReceivesAReadOfEveryRowThenChanges() throws Exception {
-        // Given a table with rows before the daemon's consumer exists
+        // Given a table with rows before the daemon's consumer exists (in a database of its own: status of the
+        // other tests' consumers counts every table's changes)
+        String url = TestDatabase.get().createDatabase();
         Sql.exec(url, "CREATE TABLE snap_items (id int PRIMARY KEY, name text)",
                 "INSERT INTO snap_items SELECT g, 'n' || g FROM generate_series(1, 300) g");
         assertThat(Cli.run("--url", url, "watch", "snap_items").exitCode()).isZero();
