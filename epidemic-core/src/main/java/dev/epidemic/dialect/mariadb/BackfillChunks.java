@@ -30,16 +30,16 @@ import static dev.epidemic.dialect.Jdbc.inTransaction;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
- * Backfills on MariaDB (see {@link Dialect.Backfills}). A chunk is one READ COMMITTED transaction: it finds,
- * without locking, the key the chunk ends at (the chunk size-th matching key after the last one logged),
- * then logs every row of that key range as a READ with one {@code INSERT ... SELECT ... LOCK IN SHARE MODE
- * NOWAIT}, and stores the cursor. The locking read reads each row's latest committed version and holds a
- * shared lock on it until the chunk commits, so a writer that changes the row later waits, and its
- * change takes its log id (its trigger runs after the row lock is granted) after the chunk's READs: the
- * reader delivers it after them. InnoDB detects deadlocks at once and would pick the writer as the victim
- * (the chunk holds more locks), so the chunk never waits for a lock: NOWAIT fails it at once (error 1205),
- * and the engine tries a smaller chunk again. READ COMMITTED takes no gap locks, so writers inserting new
- * rows into the chunk's range do not wait for it.
+ * Backfills on MariaDB (see {@link Dialect.Backfills}). A chunk is one READ COMMITTED transaction: it reads the
+ * next chunk size matching rows after the last key logged with {@code LOCK IN SHARE MODE NOWAIT}, writes them
+ * to the log as READs with multi-row {@code INSERT ... VALUES} statements, and stores the cursor. The locking
+ * read reads each row's latest committed version and holds a shared lock on it until the chunk commits, so a
+ * writer that changes the row later waits, and its change takes its log id (its trigger runs after the row
+ * lock is granted) after the chunk's READs: the reader delivers it after them. InnoDB detects deadlocks at
+ * once and would pick the writer as the victim (the chunk holds more locks), so the chunk never waits for a
+ * lock: NOWAIT fails it at once (error 1205), and the engine tries a smaller chunk again. READ COMMITTED takes
+ * no gap locks, so writers inserting new rows into the chunk's range do not wait for it. The log rows are not
+ * written by {@code INSERT ... SELECT}: see {@link #logReads}.
  */
 final class BackfillChunks implements Dialect.Backfills {
     private static final Logger log = LoggerFactory.getLogger(BackfillChunks.class);
