@@ -11,6 +11,9 @@ import dev.epidemic.dialect.RowFilter;
 import dev.epidemic.dialect.mariadb.Catalog.Column;
 import dev.epidemic.dialect.mariadb.Catalog.Table;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,25 +21,28 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.epidemic.dialect.Jdbc.firstLine;
 import static dev.epidemic.dialect.Jdbc.inTransaction;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
- * Backfills on MariaDB (see {@link Dialect.Backfills}). A chunk is one READ COMMITTED transaction: it finds,
- * without locking, the key the chunk ends at (the chunk size-th matching key after the last one logged),
- * then logs every row of that key range as a READ with one {@code INSERT ... SELECT ... LOCK IN SHARE MODE
- * NOWAIT}, and stores the cursor. The locking read reads each row's latest committed version and holds a
- * shared lock on it until the chunk commits, so a writer that changes the row later waits, and its
- * change takes its log id (its trigger runs after the row lock is granted) after the chunk's READs: the
- * reader delivers it after them. InnoDB detects deadlocks at once and would pick the writer as the victim
- * (the chunk holds more locks), so the chunk never waits for a lock: NOWAIT fails it at once (error 1205),
- * and the engine tries a smaller chunk again. READ COMMITTED takes no gap locks, so writers inserting new
- * rows into the chunk's range do not wait for it.
+ * Backfills on MariaDB (see {@link Dialect.Backfills}). A chunk is one READ COMMITTED transaction: it reads the
+ * next chunk size matching rows after the last key logged with {@code LOCK IN SHARE MODE NOWAIT}, writes them
+ * to the log as READs with multi-row {@code INSERT ... VALUES} statements, and stores the cursor. The locking
+ * read reads each row's latest committed version and holds a shared lock on it until the chunk commits, so a
+ * writer that changes the row later waits, and its change takes its log id (its trigger runs after the row
+ * lock is granted) after the chunk's READs: the reader delivers it after them. InnoDB detects deadlocks at
+ * once and would pick the writer as the victim (the chunk holds more locks), so the chunk never waits for a
+ * lock: NOWAIT fails it at once (error 1205), and the engine tries a smaller chunk again. READ COMMITTED takes
+ * no gap locks, so writers inserting new rows into the chunk's range do not wait for it. The log rows are not
+ * written by {@code INSERT ... SELECT}: see {@link #logReads}.
  */
 final class BackfillChunks implements Dialect.Backfills {
+    private static final Logger log = LoggerFactory.getLogger(BackfillChunks.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
     };
@@ -48,7 +54,13 @@ final class BackfillChunks implements Dialect.Backfills {
             + " b.rows_estimate, b.started_at, b.updated_at, b.finished_at,"
             + " (SELECT JSON_ARRAYAGG(t.consumer ORDER BY t.consumer) FROM %s t WHERE t.backfill_id = b.id)";
 
+    /** Rows and bytes of JSON per log INSERT: statements well below max_allowed_packet (16 MB by default). */
+    private static final int ROWS_PER_INSERT = 1000;
+    private static final long BYTES_PER_INSERT = 1 << 20;
+
     private final OwnTables own;
+    /** Each table's definition as chunks read it, with the registry row it was read for (see {@link #cachedSource}). */
+    private final Map<Integer, Cached> sources = new ConcurrentHashMap<>();
     private final Installation installation;
     private final Registry registry;
     private final Catalog catalog;
@@ -73,6 +85,25 @@ final class BackfillChunks implements Dialect.Backfills {
         String display() {
             return table.display();
         }
+    }
+
+    private record Cached(String registered, Source source) {
+    }
+
+    /**
+     * The table's definition, read from the catalog once and kept while its registry row ({@code registered}:
+     * name, key, captured columns, active) stays the same; a chunk that fails for any reason but busy rows
+     * drops it, so a table altered under the backfill is read again (and a gone column then named). The
+     * capture triggers are built from the catalog at watch time the same way.
+     */
+    private Source cachedSource(Connection c, int tableId, String registered) throws SQLException {
+        Cached cached = sources.get(tableId);
+        if (cached != null && cached.registered().equals(registered)) {
+            return cached.source();
+        }
+        Source source = source(c, tableId);
+        sources.put(tableId, new Cached(registered, source));
+        return source;
     }
 
     @Override
@@ -136,17 +167,19 @@ final class BackfillChunks implements Dialect.Backfills {
     @Override
     public BackfillStatus logChunk(Connection c, long backfill, int limit) throws SQLException {
         int isolation = c.getTransactionIsolation();
-        // READ COMMITTED: the end key is found by a plain read of the latest commits, and the locking read
-        // takes no gap locks. The locking clause alone makes the READs current (REPEATABLE READ would lock
-        // in INSERT ... SELECT even without it, and wait).
+        // READ COMMITTED: the locking read takes no gap locks, so writers inserting rows into the chunk's
+        // range do not wait for it.
         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         try {
             inTransaction(c, () -> {
+                long started = System.nanoTime();
                 int tableId;
                 String condition;
                 List<String> afterKey;
-                try (PreparedStatement ps = c.prepareStatement("SELECT table_id, row_filter, after_key, finished_at IS NOT NULL FROM "
-                        + own.backfill() + " WHERE id = ? FOR UPDATE")) {
+                String registered;
+                try (PreparedStatement ps = c.prepareStatement("SELECT b.table_id, b.row_filter, b.after_key, b.finished_at IS NOT NULL,"
+                        + " CONCAT_WS('|', w.schema_name, w.table_name, w.key_columns, w.columns, w.active) FROM " + own.backfill() + " b JOIN "
+                        + own.watchedTable() + " w ON w.id = b.table_id WHERE b.id = ? FOR UPDATE")) {
                     ps.setLong(1, backfill);
                     try (ResultSet rs = ps.executeQuery()) {
                         if (!rs.next()) {
@@ -158,26 +191,46 @@ final class BackfillChunks implements Dialect.Backfills {
                         tableId = rs.getInt(1);
                         condition = rs.getString(2);
                         afterKey = rs.getString(3) == null ? null : fromJson(rs.getString(3));
+                        registered = rs.getString(5);
                     }
                 }
-                Source source = source(c, tableId);
-                List<String> endKey = chunkEnd(c, source, condition, afterKey, limit);
-                long logged = logRange(c, source, backfill, condition, afterKey, endKey);
+                Source source = cachedSource(c, tableId, registered);
+                long sourced = System.nanoTime();
+                List<Read> reads;
+                try {
+                    reads = lockRows(c, source, condition, afterKey, limit);
+                } catch (SQLException e) {
+                    if (!rowsBusy(e)) {
+                        sources.remove(tableId); // the table may have changed under the cached definition: the next try reads it again
+                    }
+                    throw e;
+                }
+                long read = System.nanoTime();
+                logReads(c, source, backfill, reads);
+                long logged = System.nanoTime();
+                boolean finished = reads.size() < limit;
                 try (PreparedStatement ps = c.prepareStatement("UPDATE " + own.backfill() + " SET after_key = COALESCE(?, after_key),"
-                        + " rows_done = rows_done + ?, updated_at = " + EpochSeconds.COLUMNS.now() + ", finished_at = CASE WHEN ? IS NULL THEN "
+                        + " rows_done = rows_done + ?, updated_at = " + EpochSeconds.COLUMNS.now() + ", finished_at = CASE WHEN ? THEN "
                         + EpochSeconds.COLUMNS.now() + " END WHERE id = ?")) {
-                    String end = endKey == null ? null : toJson(endKey);
-                    ps.setString(1, end);
-                    ps.setLong(2, logged);
-                    ps.setString(3, end);
+                    ps.setString(1, reads.isEmpty() ? null : toJson(reads.get(reads.size() - 1).key()));
+                    ps.setLong(2, reads.size());
+                    ps.setBoolean(3, finished);
                     ps.setLong(4, backfill);
                     ps.executeUpdate();
+                }
+                if (log.isDebugEnabled()) {
+                    log.debug("Backfill {}: {} rows; registry and catalog {} ms, locking read {} ms, log inserts {} ms, cursor {} ms", backfill,
+                            reads.size(), millis(started, sourced), millis(sourced, read), millis(read, logged), millis(logged, System.nanoTime()));
                 }
             });
         } finally {
             c.setTransactionIsolation(isolation);
         }
         return status(c, backfill);
+    }
+
+    private static long millis(long from, long to) {
+        return (to - from) / 1_000_000;
     }
 
     @Override
@@ -202,44 +255,75 @@ final class BackfillChunks implements Dialect.Backfills {
 
     // ---------------------------------------------------------------- chunks
 
+    /** A row of the chunk: its key as the cursor keeps it, and the log's key and new values (JSON). */
+    private record Read(List<String> key, String keyJson, String newJson) {
+        long size() {
+            return keyJson.length() + (newJson == null ? 0 : newJson.length());
+        }
+    }
+
     /**
-     * The key of the chunk's last row: the {@code limit}-th matching key after {@code afterKey}, read without
-     * locking; null when fewer are left, and the chunk then takes every row after {@code afterKey}. A DDL
-     * statement queued on the table makes it fail after a second (and be retried) rather than make the
-     * application's writers queue behind the chunk.
+     * Reads and share-locks the next {@code limit} matching rows after {@code afterKey}, in key order, with
+     * their JSON as the log keeps it. The locking read reads each row's latest committed version, not a
+     * snapshot, and NOWAIT fails it at once (error 1205) on a row a writer holds, or when a DDL statement
+     * holds or waits for the table.
      */
-    private List<String> chunkEnd(Connection c, Source source, String condition, List<String> afterKey, int limit) throws SQLException {
+    private List<Read> lockRows(Connection c, Source source, String condition, List<String> afterKey, int limit) throws SQLException {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < source.keys().size(); i++) {
             String ref = "r." + quote(source.keys().get(i));
             texts.add(isBinary(source.keyTypes().get(i)) ? "HEX(" + ref + ")" : "CAST(" + ref + " AS CHAR)");
         }
         List<String> binds = new ArrayList<>();
-        String sql = "SET STATEMENT lock_wait_timeout = 1 FOR SELECT " + String.join(", ", texts) + " FROM " + source.table().quoted()
-                + " r WHERE " + range(source, afterKey, null, binds) + filter(condition) + " ORDER BY " + keyOrder(source)
-                + " LIMIT 1 OFFSET " + (limit - 1);
+        String sql = "SELECT " + String.join(", ", texts) + ", " + Capture.json("r", source.keys(), source.all()) + ", "
+                + Capture.json("r", source.columns(), source.all()) + " FROM " + source.table().quoted() + " r WHERE "
+                + range(source, afterKey, null, binds) + filter(condition) + " ORDER BY " + keyOrder(source) + " LIMIT " + limit
+                + " LOCK IN SHARE MODE NOWAIT";
+        List<Read> reads = new ArrayList<>(Math.min(limit, 10_000));
+        int keys = source.keys().size();
         try (PreparedStatement ps = bind(c.prepareStatement(sql), binds); ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                return null;
+            while (rs.next()) {
+                List<String> key = new ArrayList<>(keys);
+                for (int i = 1; i <= keys; i++) {
+                    key.add(rs.getString(i));
+                }
+                reads.add(new Read(key, rs.getString(keys + 1), rs.getString(keys + 2)));
             }
-            List<String> key = new ArrayList<>();
-            for (int i = 1; i <= source.keys().size(); i++) {
-                key.add(rs.getString(i));
-            }
-            return key;
         }
+        return reads;
     }
 
-    /** Locks the rows of the key range (afterKey, endKey] and logs each as a READ, in key order; returns how many. */
-    private long logRange(Connection c, Source source, long backfill, String condition, List<String> afterKey, List<String> endKey)
-            throws SQLException {
-        List<String> binds = new ArrayList<>();
-        String sql = "INSERT INTO " + own.changeLog() + " (table_id, op, `key`, old, new, at, backfill_id) SELECT " + source.tableId()
-                + ", 'R', " + Capture.json("r", source.keys(), source.all()) + ", NULL, " + Capture.json("r", source.columns(), source.all())
-                + ", UNIX_TIMESTAMP(SYSDATE(6)), " + backfill + " FROM " + source.table().quoted() + " r WHERE "
-                + range(source, afterKey, endKey, binds) + filter(condition) + " ORDER BY " + keyOrder(source) + " LOCK IN SHARE MODE NOWAIT";
-        try (PreparedStatement ps = bind(c.prepareStatement(sql), binds)) {
-            return ps.executeUpdate();
+    /**
+     * Logs the chunk's rows as READs, in key order, with multi-row {@code INSERT ... VALUES} statements.
+     * Their row count is known, so InnoDB (innodb_autoinc_lock_mode 1, the default) reserves exactly their
+     * ids under its auto-increment mutex for a moment: writers' trigger inserts into the log do not queue
+     * behind the chunk as they would behind an {@code INSERT ... SELECT}, which holds the table's AUTO-INC
+     * lock to its end (and leaves reserved ids unused, which the reader then has to probe as gaps).
+     */
+    private void logReads(Connection c, Source source, long backfill, List<Read> reads) throws SQLException {
+        String prefix = "INSERT INTO " + own.changeLog() + " (table_id, op, `key`, old, new, at, backfill_id) VALUES ";
+        String row = "(" + source.tableId() + ", 'R', ?, NULL, ?, UNIX_TIMESTAMP(SYSDATE(6)), " + backfill + ")";
+        int from = 0;
+        while (from < reads.size()) {
+            int to = from;
+            long bytes = 0;
+            while (to < reads.size() && to - from < ROWS_PER_INSERT && (to == from || bytes + reads.get(to).size() <= BYTES_PER_INSERT)) {
+                bytes += reads.get(to).size();
+                to++;
+            }
+            StringBuilder sql = new StringBuilder(prefix.length() + (to - from) * (row.length() + 1)).append(prefix);
+            for (int i = from; i < to; i++) {
+                sql.append(i > from ? "," : "").append(row);
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                int p = 1;
+                for (int i = from; i < to; i++) {
+                    ps.setString(p++, reads.get(i).keyJson());
+                    ps.setString(p++, reads.get(i).newJson());
+                }
+                ps.executeUpdate();
+            }
+            from = to;
         }
     }
 
