@@ -3,6 +3,7 @@ package dev.epidemic.dialect.postgres;
 import dev.epidemic.api.BackfillStatus;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
+import dev.epidemic.dialect.BackfillTargets;
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.RowFilter;
 
@@ -369,20 +370,7 @@ final class BackfillChunks implements Dialect.Backfills {
                 existing.add(rs.getString(1));
             }
         }
-        if (requested == null) {
-            if (existing.isEmpty()) {
-                throw new InvalidInputException("no consumer exists to receive the backfill of " + source.display()
-                        + "; name one with --consumer, or start a new one with: epidemic tail --consumer NAME --from snapshot");
-            }
-            return existing;
-        }
-        for (String name : requested) {
-            if (!existing.contains(name)) {
-                throw new InvalidInputException("consumer " + name + " does not exist; a new consumer takes the rows with: epidemic tail --consumer "
-                        + name + " --from snapshot");
-            }
-        }
-        return requested;
+        return BackfillTargets.resolve(existing, requested, source.display());
     }
 
     private Long unfinishedCommand(Connection c, int tableId, String condition, List<String> requested) throws SQLException {
