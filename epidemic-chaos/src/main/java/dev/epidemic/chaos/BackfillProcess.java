@@ -172,10 +172,11 @@ final class BackfillProcess {
         }
     }
 
+    /** The last line of the file that is not part of a stack trace's frames ("at ...", "... 2 more"): the deepest cause. */
     private static String lastLine(Path file) {
         List<String> lines = lines(file);
         for (int i = lines.size() - 1; i >= 0; i--) {
-            if (!lines.get(i).isBlank() && !lines.get(i).startsWith("\tat ")) {
+            if (!lines.get(i).isBlank() && !Character.isWhitespace(lines.get(i).charAt(0))) {
                 return lines.get(i);
             }
         }

@@ -16,18 +16,21 @@ import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.StringJoiner;
 
 /**
- * MariaDB: there is no data-modifying CTE, but no TRUNCATE either (MariaDB's triggers cannot see one, so
- * the writers never truncate), so each writer's rows are touched by that writer alone and the truth can be
- * read back from the rows in the same transaction. The truth tables are system-versioned with
+ * MariaDB: there is no data-modifying CTE, so the truth is read back from the rows in the same transaction,
+ * under the row locks of the change (an UPDATE's own, a DELETE's taken by a locking read first): other
+ * writers touch the same rows (the cursor chaser updates any writer's), and no TRUNCATE empties them
+ * (MariaDB's triggers cannot see one, so the writers never truncate). The truth tables are system-versioned with
  * transaction-precise row starts, as Epidemic's log is: InnoDB stamps their rows with the writer's
  * transaction id, the very {@code txid} the consumer is given. The consumer logs in as a user of its own,
  * which is how its connections are found and ended with KILL CONNECTION.
  */
 final class MariaDbChaosDialect implements ChaosDialect {
     private static final int LOAD_BATCH = 20_000;
+    private static final int ER_NO_SUCH_TABLE = 1146;
 
     private final String database;
     private final String consumerUser;
@@ -60,13 +63,28 @@ final class MariaDbChaosDialect implements ChaosDialect {
         }
     }
 
-    /**
-     * False until MariaDB's backfill exists: then this returns true, {@link #backfillCursor} reads the
-     * unfinished backfill's last key from Epidemic's tables beside the run's, and the run backfills here too.
-     */
     @Override
     public boolean backfills() {
-        return false;
+        return true;
+    }
+
+    /**
+     * Epidemic's tables lie in the run's database, named {@code SCHEMA_backfill} (dialect/mariadb/OwnTables);
+     * the cursor, {@code after_key}, is a JSON array of the key's values as text.
+     */
+    @Override
+    public OptionalLong backfillCursor(Connection c, String logSchema) throws SQLException {
+        String table = "`" + (logSchema + "_backfill").replace("`", "``") + "`";
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COALESCE(CAST(JSON_VALUE(after_key, '$[0]') AS SIGNED), 0) FROM " + table
+                     + " WHERE finished_at IS NULL ORDER BY id LIMIT 1")) {
+            return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+        } catch (SQLException e) {
+            if (e.getErrorCode() == ER_NO_SUCH_TABLE) {
+                return OptionalLong.empty(); // Epidemic's tables are not installed yet
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -107,7 +125,7 @@ final class MariaDbChaosDialect implements ChaosDialect {
             ps.setString(1, note);
             made = ps.executeUpdate();
         }
-        // The rows as this transaction left them: no other writer touches them.
+        // The rows as this transaction left them: it holds their row locks (the UPDATE took them) until it commits.
         try (Statement st = c.createStatement()) {
             st.executeUpdate("INSERT INTO chaos_truth (op, id, version) SELECT 'U', id, version FROM chaos_items WHERE id IN " + in);
         }
@@ -118,7 +136,11 @@ final class MariaDbChaosDialect implements ChaosDialect {
     public int delete(Connection c, long[] ids) throws SQLException {
         String in = in(ids);
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("INSERT INTO chaos_truth (op, id, version) SELECT 'D', id, version FROM chaos_items WHERE id IN " + in);
+            // FOR UPDATE: the version the DELETE removes. The cursor chaser updates other writers' rows, so a
+            // row may change between this read and the DELETE unless the read locks it first (a shared lock, as
+            // INSERT ... SELECT takes under REPEATABLE READ, would also make two deleters deadlock on the upgrade).
+            st.executeUpdate("INSERT INTO chaos_truth (op, id, version) SELECT 'D', id, version FROM chaos_items WHERE id IN " + in
+                    + " FOR UPDATE");
             return st.executeUpdate("DELETE FROM chaos_items WHERE id IN " + in);
         }
     }
