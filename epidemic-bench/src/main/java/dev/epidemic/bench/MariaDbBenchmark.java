@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@link EpidemicAdmin#backfill} to the handler's last READ, and until every row is in the log (target:
  *       at least 30,000 rows/s); "not available" while the MariaDB dialect has no backfill.</li>
  * </ol>
- * Usage: {@code MariaDbBenchmark JDBC_URL [--smoke]} with a {@code jdbc:mariadb:} URL naming a database;
+ * Usage: {@code MariaDbBenchmark JDBC_URL [--smoke] [--only backfill]} ({@code --only}: that measurement alone) with a {@code jdbc:mariadb:} URL naming a database;
  * tables bench_* are created there, and Epidemic keeps its log beside them in tables bench_epidemic_* (schema
  * {@code bench_epidemic}); every bench_* table is dropped first.
  * Figures are printed, never asserted.
@@ -47,29 +47,49 @@ public final class MariaDbBenchmark {
     private final String logSchema = "bench_epidemic";
     private final boolean smoke;
     private final int rounds;
+    private final boolean backfillOnly;
 
-    private MariaDbBenchmark(String url, boolean smoke) {
+    private MariaDbBenchmark(String url, boolean smoke, boolean backfillOnly) {
         this.url = url;
         this.smoke = smoke;
+        this.backfillOnly = backfillOnly;
         this.rounds = smoke ? 1 : 3;
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1 || !args[0].startsWith("jdbc:mariadb:")) {
-            System.err.println("usage: MariaDbBenchmark jdbc:mariadb://HOST[:PORT]/DATABASE?user=... [--smoke]");
+            System.err.println("usage: MariaDbBenchmark jdbc:mariadb://HOST[:PORT]/DATABASE?user=... [--smoke] [--only backfill]");
             System.exit(2);
         }
-        run(args[0], Arrays.asList(args).contains("--smoke"));
+        boolean smoke = false;
+        boolean backfillOnly = false;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--smoke")) {
+                smoke = true;
+            } else if (args[i].equals("--only") && i + 1 < args.length && args[i + 1].equals("backfill")) {
+                backfillOnly = true;
+                i++;
+            } else {
+                System.err.println("unknown option " + args[i] + " (options: --smoke, --only backfill)");
+                System.exit(2);
+            }
+        }
+        new MariaDbBenchmark(args[0], smoke, backfillOnly).runAll();
+        System.exit(0);
     }
 
     /** Runs every measurement and returns the report lines it printed. */
     public static List<String> run(String url, boolean smoke) throws Exception {
-        return new MariaDbBenchmark(url, smoke).runAll();
+        return new MariaDbBenchmark(url, smoke, false).runAll();
     }
 
     private List<String> runAll() throws Exception {
         setUp();
         List<String> report = new ArrayList<>();
+        if (backfillOnly) {
+            report.add(print(backfill()));
+            return report;
+        }
         report.add(print(writerOverhead()));
         report.add(print(drain()));
         report.add(print(latency()));
