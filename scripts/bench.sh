@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                      full run on a fresh database "epidemic_bench" at 127.0.0.1:5432 (~25 min)
 #   scripts/bench.sh --smoke              the same at tiny sizes, one round (~15 s; the test suite runs it too)
-#   scripts/bench.sh --only latency       only some parts: writers, drain, latency (comma-separated)
+#   scripts/bench.sh --only backfill      only some parts: writers, drain, latency, backfill (comma-separated)
 #   scripts/bench.sh JDBC_URL [...]       another database (it creates bench_* tables and drops the epidemic schema)
 #   ... --debezium-url JDBC_URL           run the Debezium part on another server (one with wal_level=logical)
 #

@@ -1,5 +1,8 @@
 package dev.epidemic.bench;
 
+import dev.epidemic.api.ChangeHandler;
+import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicAdmin;
 
 import java.io.DataInputStream;
@@ -25,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  *       its own) and through {@code epidemic tail > /dev/null};</li>
  *   <li>latency: a paced writer at each rate, commit-to-handler p50 / p99 / max, for Epidemic (also with
  *       an old transaction held open), Debezium, and a raw LISTEN/NOTIFY ping-pong as the floor;</li>
- *   <li>memory: peak heap and RSS of each consumer process, start-up time (start to first change).</li>
+ *   <li>memory: peak heap and RSS of each consumer process, start-up time (start to first change);</li>
+ *   <li>backfill: the existing rows of a table to a consumer's no-op handler, per chunk size; the writers'
+ *       UPDATE TPS on that table while backfills run; Debezium's initial snapshot of the same rows.</li>
  * </ol>
  * Usage: {@code Benchmark JDBC_URL [--smoke] [--debezium-url URL] [--out DIR] [--cli-jar PATH]}. The
  * database should be one the benchmark may fill: it creates bench_* tables and drops the epidemic schema.
@@ -38,6 +43,11 @@ public final class Benchmark {
     static final String DEBEZIUM = "Debezium (poll.interval.ms=5)";
     static final String DEBEZIUM_DEFAULTS = "Debezium (defaults)";
     static final String PING_PONG = "LISTEN/NOTIFY ping-pong";
+    static final String BACKFILL_CONCURRENT = "Epidemic backfill, consumer running";
+    static final String BACKFILL_ALONE = "Epidemic backfill alone (consumer stopped)";
+    static final String BACKFILL_DELIVERY = "Epidemic consumer started afterwards, delivering the logged READs";
+    static final String DEBEZIUM_SNAPSHOT = "Debezium embedded, snapshot.mode=initial";
+    private static final int BACKFILL_WRITERS = 8;
     private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE");
     private static final List<Integer> CLIENTS = List.of(1, 8);
 
@@ -50,7 +60,7 @@ public final class Benchmark {
     }
 
     /** The parts of a run, in the order they run. */
-    public static final List<String> ALL_PARTS = List.of("writers", "drain", "latency");
+    public static final List<String> ALL_PARTS = List.of("writers", "drain", "latency", "backfill");
 
     private final Options options;
     private final Mode mode;
@@ -72,7 +82,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1 || args[0].startsWith("--")) {
-            System.err.println("usage: Benchmark JDBC_URL [--smoke] [--only writers,drain,latency] [--debezium-url URL] [--out DIR] [--cli-jar PATH]");
+            System.err.println("usage: Benchmark JDBC_URL [--smoke] [--only writers,drain,latency,backfill] [--debezium-url URL] [--out DIR] [--cli-jar PATH]");
             System.exit(2);
         }
         String debeziumUrl = null;
@@ -131,6 +141,10 @@ public final class Benchmark {
                 log("latency");
                 latency();
             }
+            if (options.parts().contains("backfill")) {
+                log("backfill");
+                backfill();
+            }
         } finally {
             slots.dropAll();
             dz.exec("DROP PUBLICATION IF EXISTS " + publication);
@@ -144,7 +158,8 @@ public final class Benchmark {
         notes.add("start-up: from starting the engine in the consumer process to the first change handed to the handler (JVM start not included).");
         Results results = new Results(started, mode.name(), mode.rounds(), db.host() + ":" + db.port() + "/" + db.database() + " (" + serverVersion(db) + ")",
                 dz.host() + ":" + dz.port() + "/" + dz.database() + " (" + serverVersion(dz) + ")", load.name(),
-                "child JVM per consumer; heap sampled in-process, RSS = VmHWM of that process", writerRows(), drainRows(), latencyRows(), notes);
+                "child JVM per consumer; heap sampled in-process, RSS = VmHWM of that process", writerRows(), drainRows(), latencyRows(),
+                backfillRows(), backfillWriterRows(), notes);
         Report.print(results, System.out);
         Report.writeJson(results, options.out().resolve("results.json"));
         Charts.write(results, rounds, options.out());
@@ -164,7 +179,8 @@ public final class Benchmark {
 
     private void setUp() throws Exception {
         db.exec("DROP SCHEMA IF EXISTS epidemic CASCADE",
-                "DROP TABLE IF EXISTS bench_ins_plain, bench_ins_watched, bench_upd_plain, bench_upd_watched, bench_drain, bench_latency",
+                "DROP TABLE IF EXISTS bench_ins_plain, bench_ins_watched, bench_upd_plain, bench_upd_watched, bench_drain, bench_latency,"
+                        + " bench_backfill, bench_backfill_probe",
                 "CREATE TABLE bench_ins_plain (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
                 "CREATE TABLE bench_ins_watched (LIKE bench_ins_plain INCLUDING ALL)",
                 "CREATE TABLE bench_upd_plain (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
@@ -173,13 +189,17 @@ public final class Benchmark {
                 "INSERT INTO bench_upd_watched SELECT * FROM bench_upd_plain",
                 "CREATE TABLE bench_drain (id bigserial PRIMARY KEY, name text, qty int)",
                 "CREATE TABLE bench_latency (id bigint PRIMARY KEY, name text)",
+                // The backfill part fills it (unwatched, so that the rows are existing rows, not logged inserts).
+                "CREATE TABLE bench_backfill (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
+                "CREATE TABLE bench_backfill_probe (id bigint PRIMARY KEY, name text)",
                 "VACUUM ANALYZE bench_upd_plain", "VACUUM ANALYZE bench_upd_watched");
         resetCapture();
         dz.exec("DROP PUBLICATION IF EXISTS " + publication,
-                "DROP TABLE IF EXISTS bench_drain_dz, bench_latency_dz",
+                "DROP TABLE IF EXISTS bench_drain_dz, bench_latency_dz, bench_backfill_dz",
                 "CREATE TABLE bench_drain_dz (id bigserial PRIMARY KEY, name text, qty int)",
                 "CREATE TABLE bench_latency_dz (id bigint PRIMARY KEY, name text)",
-                "CREATE PUBLICATION " + publication + " FOR TABLE bench_drain_dz, bench_latency_dz");
+                "CREATE TABLE bench_backfill_dz (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
+                "CREATE PUBLICATION " + publication + " FOR TABLE bench_drain_dz, bench_latency_dz, bench_backfill_dz");
     }
 
     /** A fresh epidemic schema: an empty log, no consumers, capture on the watched tables. */
@@ -455,6 +475,205 @@ public final class Benchmark {
             }
         }
         return rows;
+    }
+
+    // ------------------------------------------------------------------ backfill
+
+    private void backfill() throws Exception {
+        int n = mode.backfillRows();
+        long start = System.nanoTime();
+        fillBackfillTable(db, "bench_backfill");
+        fillBackfillTable(dz, "bench_backfill_dz");
+        System.out.printf("  %d existing rows written to bench_backfill and bench_backfill_dz in %.1f s%n", n, (System.nanoTime() - start) / 1e9);
+        for (int r = 0; r < mode.rounds(); r++) {
+            int round = r;
+            List<Runnable> runs = new ArrayList<>();
+            for (int chunk : mode.backfillChunkSizes()) {
+                runs.add(unchecked(() -> backfillWithConsumer(chunk, round)));
+            }
+            runs.add(unchecked(() -> backfillThenDeliver(EpidemicAdmin.DEFAULT_CHUNK_SIZE, round)));
+            runs.add(unchecked(() -> backfillWriters(EpidemicAdmin.DEFAULT_CHUNK_SIZE, round)));
+            runs.add(unchecked(() -> snapshotDebezium(round)));
+            if (r % 2 == 1) {
+                java.util.Collections.reverse(runs);
+            }
+            runs.forEach(Runnable::run);
+        }
+        notes.add("backfill: " + n + " existing rows (id bigserial key, name text, qty int, at timestamptz), written before capture was on"
+                + " and vacuumed. Epidemic: EpidemicAdmin.backfill in the benchmark's JVM, the consumer (batch size 5,000, no-op handler,"
+                + " counting READs) in a child JVM that was already streaming; rows/s to the handler = rows / (backfill call to the"
+                + " handler's last READ); rows/s into the log = rows / (backfill call to its return). A fresh epidemic schema per run."
+                + " Debezium: from engine start (connecting included) to the last snapshot record handled, defaults otherwise.");
+        notes.add("writers during a backfill: pgbench, " + BACKFILL_WRITERS + " clients, single-row UPDATE of a random row of the "
+                + n + "-row backfilled (watched) table; with backfill = backfills of that table (chunk " + EpidemicAdmin.DEFAULT_CHUNK_SIZE
+                + ", one after the other, no consumer running) for the whole pgbench run; without and with alternate.");
+    }
+
+    private void fillBackfillTable(PgUrl target, String table) throws Exception {
+        target.exec("TRUNCATE " + table,
+                "INSERT INTO " + table + " (id, name, qty) SELECT g, 'user ' || g, g % 1000 FROM generate_series(1, " + mode.backfillRows() + ") g",
+                "VACUUM ANALYZE " + table);
+    }
+
+    /** A fresh epidemic schema with the backfilled table and the consumer's probe table watched. */
+    private EpidemicAdmin resetBackfill() throws Exception {
+        resetCapture();
+        EpidemicAdmin admin = EpidemicAdmin.create(db.jdbc(), null, null, "epidemic");
+        admin.watch("bench_backfill", List.of(), List.of());
+        admin.watch("bench_backfill_probe", List.of(), List.of());
+        db.exec("TRUNCATE bench_backfill_probe");
+        return admin;
+    }
+
+    private List<String> backfillConsumerArgs(String consumer) {
+        return List.of("system=epidemic", "mode=backfill", "url=" + db.jdbc(), "table=bench_backfill", "probe=bench_backfill_probe",
+                "count=" + mode.backfillRows(), "consumer=" + consumer, "batch=5000");
+    }
+
+    /** The backfill with its consumer running, as a user runs them: to the handler's last READ, and until every row is logged. */
+    private void backfillWithConsumer(int chunk, int round) throws Exception {
+        EpidemicAdmin admin = resetBackfill();
+        int n = mode.backfillRows();
+        String consumer = "bench-backfill-" + round + "-" + chunk;
+        ChildJvm child = ChildJvm.start(childLog("backfill-epidemic-" + chunk, round), backfillConsumerArgs(consumer));
+        child.awaitStreaming(180);
+        long start = System.nanoTime();
+        admin.backfill("bench_backfill", List.of(consumer), null, chunk, status -> { });
+        long logged = System.nanoTime();
+        Map<String, String> result = child.awaitResult(1800);
+        long last = Long.parseLong(result.get("lastNanos"));
+        String key = "backfill|" + BACKFILL_CONCURRENT + "|" + chunk;
+        rounds.add(key + "|rate", n / ((last - start) / 1e9));
+        rounds.add(key + "|logged", n / ((logged - start) / 1e9));
+        System.out.printf("  round %d %s, chunk %d: %.0f rows/s to the handler (%.1f s), %.0f rows/s into the log (%.1f s)%n", round + 1,
+                BACKFILL_CONCURRENT, chunk, n / ((last - start) / 1e9), (last - start) / 1e9, n / ((logged - start) / 1e9), (logged - start) / 1e9);
+    }
+
+    /** Where the time goes: the backfill with its consumer stopped (logging alone), then the consumer alone (delivery). */
+    private void backfillThenDeliver(int chunk, int round) throws Exception {
+        EpidemicAdmin admin = resetBackfill();
+        int n = mode.backfillRows();
+        String consumer = "bench-backfill-alone-" + round;
+        createConsumer(admin, consumer);
+        long start = System.nanoTime();
+        admin.backfill("bench_backfill", List.of(consumer), null, chunk, status -> { });
+        double loggedRate = n / ((System.nanoTime() - start) / 1e9);
+        rounds.add("backfill|" + BACKFILL_ALONE + "|" + chunk + "|logged", loggedRate);
+        Map<String, String> result = ChildJvm.start(childLog("backfill-delivery", round), backfillConsumerArgs(consumer)).awaitResult(1800);
+        double deliveryRate = n / (Long.parseLong(result.get("elapsedNanos")) / 1e9);
+        rounds.add("backfill|" + BACKFILL_DELIVERY + "|" + chunk + "|rate", deliveryRate);
+        System.out.printf("  round %d %s, chunk %d: %.0f rows/s into the log; then the consumer: %.0f READs/s (engine start to last READ)%n",
+                round + 1, BACKFILL_ALONE, chunk, loggedRate, deliveryRate);
+    }
+
+    /** Creates a consumer at the present (it then exists, and a backfill can target it) and stops it. */
+    private void createConsumer(EpidemicAdmin admin, String consumer) throws Exception {
+        try (Epidemic ignored = Epidemic.builder(db.jdbc(), null, null).consumer(consumer).startAtPresent(true)
+                .handle("bench_backfill", List.of(), new ChangeHandler() {
+                }).build().start()) {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (admin.status().stream().map(ConsumerStatus::name).noneMatch(consumer::equals)) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException("consumer " + consumer + " did not start");
+                }
+                Thread.sleep(20); // the benchmark's own set-up: waits for the consumer row, nothing to assert
+            }
+        }
+    }
+
+    /** Writers' UPDATE TPS on the backfilled table without and with backfills running through the whole pgbench run. */
+    private void backfillWriters(int chunk, int round) throws Exception {
+        EpidemicAdmin admin = resetBackfill();
+        String consumer = "bench-backfill-writers-" + round;
+        createConsumer(admin, consumer);
+        int n = mode.backfillRows();
+        for (boolean withBackfill : round % 2 == 0 ? List.of(false, true) : List.of(true, false)) {
+            double tps;
+            if (!withBackfill) {
+                tps = load.tps(db, "bench_backfill", "UPDATE", BACKFILL_WRITERS, mode, n);
+            } else {
+                long before = Long.parseLong(db.queryString("SELECT count(*) FROM epidemic.change_log WHERE op = 'R'"));
+                java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread backfills = new Thread(() -> {
+                    try {
+                        while (!done.get()) { // a finished backfill is followed by a new one of the same rows
+                            admin.backfill("bench_backfill", List.of(consumer), null, chunk, status -> { });
+                        }
+                    } catch (Exception e) {
+                        if (!done.get()) {
+                            failed.set(e);
+                        }
+                    }
+                }, "bench-backfills");
+                long start = System.nanoTime();
+                backfills.start();
+                try {
+                    tps = load.tps(db, "bench_backfill", "UPDATE", BACKFILL_WRITERS, mode, n);
+                } finally {
+                    done.set(true);
+                    backfills.interrupt(); // stops the running backfill after its chunk (it stays unfinished)
+                    backfills.join(60_000);
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                if (failed.get() != null) {
+                    throw failed.get();
+                }
+                long reads = Long.parseLong(db.queryString("SELECT count(*) FROM epidemic.change_log WHERE op = 'R'")) - before;
+                rounds.add("backfill|writers|reads", reads / seconds);
+                System.out.printf("  round %d backfills during the writers: %.0f rows/s into the log%n", round + 1, reads / seconds);
+            }
+            rounds.add("backfill|writers|" + (withBackfill ? "with" : "without"), tps);
+            System.out.printf("  round %d UPDATE %d clients on the backfilled table, %s backfill: %.0f TPS%n", round + 1, BACKFILL_WRITERS,
+                    withBackfill ? "with" : "without", tps);
+        }
+    }
+
+    /** Debezium's initial snapshot of the same rows, from engine start to the last snapshot record handled. */
+    private void snapshotDebezium(int round) throws Exception {
+        String slot = slots.create();
+        try {
+            int n = mode.backfillRows();
+            Map<String, String> result = ChildJvm.start(childLog("backfill-debezium", round), List.of("system=debezium", "mode=drain",
+                    "url=" + dz.jdbc(), "table=bench_backfill_dz", "count=" + n, "slot=" + slot, "publication=" + publication,
+                    "offsets=" + offsetsFile(), "snapshot=initial")).awaitResult(1800);
+            double rate = n / (Long.parseLong(result.get("elapsedNanos")) / 1e9);
+            rounds.add("backfill|" + DEBEZIUM_SNAPSHOT + "|0|rate", rate);
+            recordProcess("backfill|" + DEBEZIUM_SNAPSHOT, result);
+            System.out.printf("  round %d %s: %.0f rows/s (%.1f s)%n", round + 1, DEBEZIUM_SNAPSHOT, rate,
+                    Long.parseLong(result.get("elapsedNanos")) / 1e9);
+        } finally {
+            slots.drop(slot);
+        }
+    }
+
+    private List<Results.BackfillRow> backfillRows() {
+        List<Results.BackfillRow> rows = new ArrayList<>();
+        for (int chunk : mode.backfillChunkSizes()) {
+            backfillRow(rows, BACKFILL_CONCURRENT, chunk);
+        }
+        backfillRow(rows, BACKFILL_ALONE, EpidemicAdmin.DEFAULT_CHUNK_SIZE);
+        backfillRow(rows, BACKFILL_DELIVERY, EpidemicAdmin.DEFAULT_CHUNK_SIZE);
+        backfillRow(rows, DEBEZIUM_SNAPSHOT, 0);
+        return rows;
+    }
+
+    private void backfillRow(List<Results.BackfillRow> rows, String system, int chunk) {
+        String key = "backfill|" + system + "|" + chunk;
+        if (rounds.has(key + "|rate") || rounds.has(key + "|logged")) {
+            rows.add(new Results.BackfillRow(system, chunk, mode.backfillRows(), rounds.has(key + "|rate") ? rounds.figure(key + "|rate") : null,
+                    rounds.has(key + "|logged") ? rounds.figure(key + "|logged") : null));
+        }
+    }
+
+    private List<Results.BackfillWriterRow> backfillWriterRows() {
+        if (!rounds.has("backfill|writers|with")) {
+            return List.of();
+        }
+        Figure without = rounds.figure("backfill|writers|without");
+        Figure with = rounds.figure("backfill|writers|with");
+        return List.of(new Results.BackfillWriterRow(BACKFILL_WRITERS, load.name(), EpidemicAdmin.DEFAULT_CHUNK_SIZE, without, with,
+                with.ratioTo(without), rounds.figure("backfill|writers|reads")));
     }
 
     // ------------------------------------------------------------------ helpers

@@ -2,6 +2,7 @@ package dev.epidemic.bench;
 
 import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
+import dev.epidemic.api.Operation;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.ChangeEvent;
@@ -35,8 +36,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Arguments are {@code key=value}: {@code system} (epidemic|debezium), {@code mode} (drain|latency),
  * {@code url}, {@code table}, {@code count} (changes to wait for), {@code consumer} (Epidemic),
  * {@code slot}, {@code publication}, {@code offsets}, {@code poll} (Debezium poll.interval.ms, optional),
- * {@code times} (latency: file for the arrival times). In latency mode it writes probe rows with negative
- * ids until the first arrives, so that the paced writer starts only once the consumer streams.
+ * {@code times} (latency: file for the arrival times), {@code snapshot} (Debezium snapshot.mode, default
+ * no_data), {@code probe} (backfill: a watched table with columns id and name to probe). In latency mode it
+ * writes probe rows with negative ids until the first arrives, so that the paced writer starts only once the
+ * consumer streams. In backfill mode (Epidemic only) it counts the READs of {@code table} alone, and probes
+ * {@code probe} instead, so that the backfill starts only once the consumer streams.
  *
  * <p>Protocol on stdout: {@code STREAMING nanos} once the first change arrived (nanos since the engine
  * was started), then {@code RESULT key=value ...} and exit 0; {@code FAILED message} and exit 1.
@@ -77,13 +81,14 @@ public final class ConsumerProcess {
 
     private static void run(Map<String, String> a) throws Exception {
         boolean latency = a.get("mode").equals("latency");
+        boolean backfill = a.get("mode").equals("backfill");
         ConsumerProcess receiver = new ConsumerProcess(Long.parseLong(a.get("count")), latency);
         MemorySampler memory = MemorySampler.start();
         long started = System.nanoTime();
         AutoCloseable engine = a.get("system").equals("epidemic") ? receiver.startEpidemic(a, latency) : receiver.startDebezium(a);
         try {
-            if (latency) {
-                receiver.probeUntilStreaming(PgUrl.parse(a.get("url")), a.get("table"));
+            if (latency || backfill) {
+                receiver.probeUntilStreaming(PgUrl.parse(a.get("url")), backfill ? a.get("probe") : a.get("table"));
             }
             receiver.awaitOrFail(receiver.first, TimeUnit.MINUTES.toNanos(3));
             System.out.println("STREAMING " + (receiver.firstNanos.get() - started));
@@ -99,8 +104,9 @@ public final class ConsumerProcess {
                 }
             }
         }
-        System.out.printf("RESULT startupNanos=%d elapsedNanos=%d changes=%d peakHeapBytes=%d peakRssKb=%d%n",
-                receiver.firstNanos.get() - started, receiver.lastNanos.get() - started, receiver.arrived.get(),
+        // lastNanos: System.nanoTime() of the last change, comparable with the parent's (CLOCK_MONOTONIC).
+        System.out.printf("RESULT startupNanos=%d elapsedNanos=%d lastNanos=%d changes=%d peakHeapBytes=%d peakRssKb=%d%n",
+                receiver.firstNanos.get() - started, receiver.lastNanos.get() - started, receiver.lastNanos.get(), receiver.arrived.get(),
                 memory.stop(), MemorySampler.vmHwmKb());
         System.out.flush();
     }
@@ -150,15 +156,24 @@ public final class ConsumerProcess {
     }
 
     private AutoCloseable startEpidemic(Map<String, String> a, boolean latency) {
+        boolean backfill = a.get("mode").equals("backfill");
         ChangeHandler handler = ChangeHandler.forEveryChange(change -> {
-            if (change.key() != null) { // a TRUNCATE has no key
+            // A TRUNCATE has no key; during a backfill only its READs count (writers' UPDATEs arrive too).
+            if (change.key() != null && (!backfill || change.operation() == Operation.READ)) {
                 arrived(((Number) change.key().get("id")).longValue(), System.nanoTime());
             }
         });
         Epidemic.Builder builder = Epidemic.builder(a.get("url"), null, null)
                 .consumer(a.get("consumer"))
-                .startAtPresent(latency)
+                .startAtPresent(latency || backfill)
                 .handle(a.get("table"), List.of(), handler);
+        if (backfill) {
+            builder.handle(a.get("probe"), List.of(), ChangeHandler.forEveryChange(change -> {
+                if (change.key() != null) {
+                    arrived(((Number) change.key().get("id")).longValue(), System.nanoTime());
+                }
+            }));
+        }
         if (a.containsKey("batch")) {
             builder.batchSize(Integer.parseInt(a.get("batch")));
         }
@@ -185,8 +200,9 @@ public final class ConsumerProcess {
         p.setProperty("publication.name", a.get("publication"));
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("table.include.list", "public." + a.get("table"));
-        // The slot exists before the backlog is written, so the changes are streamed, not snapshotted.
-        p.setProperty("snapshot.mode", "no_data");
+        // The slot exists before the backlog is written, so the changes are streamed, not snapshotted; the
+        // backfill part asks for the initial snapshot instead.
+        p.setProperty("snapshot.mode", a.getOrDefault("snapshot", "no_data"));
         if (a.containsKey("poll")) {
             p.setProperty("poll.interval.ms", a.get("poll"));
         }

@@ -12,11 +12,15 @@ import java.util.List;
  * @param latencyRates   paced writer rates, changes (single-row transactions) per second
  * @param latencySeconds duration of one paced run per rate
  * @param pings          LISTEN/NOTIFY round trips per round
+ * @param backfillRows   rows of the table the backfill part backfills (and Debezium snapshots)
+ * @param backfillChunkSizes chunk sizes the backfill part tries, each in every round
  */
 public record Mode(String name, int rounds, int writerSeconds, int writerTransactions, int drainBacklog,
-                   List<Integer> latencyRates, int latencySeconds, int pings) {
-    public static final Mode FULL = new Mode("full", 3, 6, 0, 1_000_000, List.of(1_000, 10_000), 30, 2_000);
-    public static final Mode SMOKE = new Mode("smoke", 1, 0, 100, 5_000, List.of(200, 1_000), 1, 50);
+                   List<Integer> latencyRates, int latencySeconds, int pings, int backfillRows, List<Integer> backfillChunkSizes) {
+    public static final Mode FULL = new Mode("full", 3, 6, 0, 1_000_000, List.of(1_000, 10_000), 30, 2_000,
+            1_000_000, List.of(1_000, 5_000, 20_000));
+    public static final Mode SMOKE = new Mode("smoke", 1, 0, 100, 5_000, List.of(200, 1_000), 1, 50,
+            5_000, List.of(1_000));
 
     public boolean smoke() {
         return this == SMOKE;

@@ -48,6 +48,24 @@ final class Report {
                         fmt(l.p50Ms(), 2), fmt(l.p99Ms(), 2), fmt(l.maxMs(), 1), l.p50RatioToEpidemic(),
                         fmt(l.startupMs(), 0), fmt(l.peakHeapMb(), 0), fmt(l.peakRssMb(), 0));
             }
+            out.println();
+        }
+        if (!r.backfill().isEmpty()) {
+            out.printf("| backfill of %,d existing rows | chunk | rows/s to the handler | rows/s into the log |%n", r.backfill().get(0).rows());
+            out.println("|---|---|---|---|");
+            for (Results.BackfillRow b : r.backfill()) {
+                out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", b.system(), b.chunkSize() == 0 ? "-" : String.format(Locale.ROOT, "%,d", b.chunkSize()),
+                        fmt(b.rowsPerSecond(), 0), fmt(b.loggedRowsPerSecond(), 0));
+            }
+            out.println();
+        }
+        if (!r.backfillWriters().isEmpty()) {
+            out.println("| writers during a backfill | clients | load | without backfill, TPS | with backfill, TPS | ratio | backfill meanwhile, rows/s |");
+            out.println("|---|---|---|---|---|---|---|");
+            for (Results.BackfillWriterRow w : r.backfillWriters()) {
+                out.printf(Locale.ROOT, "| single-row UPDATE, chunk %,d | %d | %s | %s | %s | **%.2fx** | %s |%n", w.chunkSize(), w.clients(), w.load(),
+                        fmt(w.withoutBackfill(), 0), fmt(w.withBackfill(), 0), w.ratio(), fmt(w.backfillRowsPerSecond(), 0));
+            }
         }
         out.println();
         r.notes().forEach(n -> out.println("- " + n));

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public record Results(String started, String mode, int rounds, String server, String debeziumServer, String writerLoad,
                       String memoryMethod, List<WriterRow> writer, List<DrainRow> drain, List<LatencyRow> latency,
-                      List<String> notes) {
+                      List<BackfillRow> backfill, List<BackfillWriterRow> backfillWriters, List<String> notes) {
 
     /** Writer overhead: TPS of single-row transactions without and with Epidemic's capture trigger. */
     public record WriterRow(String operation, int clients, String load, Figure withoutCapture, Figure withCapture, double ratio) {
@@ -17,6 +17,22 @@ public record Results(String started, String mode, int rounds, String server, St
     /** A backlog drained by one consumer; memory is the consumer process's own. */
     public record DrainRow(String system, long changes, Figure changesPerSecond, Figure startupMs, Figure peakHeapMb,
                            Figure peakRssMb, double ratioToEpidemic) {
+    }
+
+    /**
+     * Existing rows to a no-op handler: {@code rowsPerSecond} from the start to the handler's last READ (or
+     * snapshot record); {@code loggedRowsPerSecond} until every row was in the log (Epidemic only, else null).
+     * {@code chunkSize} is 0 where chunks do not apply.
+     */
+    public record BackfillRow(String system, int chunkSize, long rows, Figure rowsPerSecond, Figure loggedRowsPerSecond) {
+    }
+
+    /**
+     * Single-row UPDATE TPS of the backfilled table without and with a backfill running, alternating;
+     * {@code backfillRowsPerSecond}: rows the backfills logged meanwhile.
+     */
+    public record BackfillWriterRow(int clients, String load, int chunkSize, Figure withoutBackfill, Figure withBackfill, double ratio,
+                                    Figure backfillRowsPerSecond) {
     }
 
     /** Commit-to-handler latency under a paced writer (rate 0: the LISTEN/NOTIFY ping-pong). */

@@ -27,7 +27,12 @@ public interface WriterLoad {
     String name();
 
     /** TPS of {@code clients} clients each doing single-row {@code op} transactions on {@code table}. */
-    double tps(PgUrl db, String table, String op, int clients, Mode mode) throws Exception;
+    default double tps(PgUrl db, String table, String op, int clients, Mode mode) throws Exception {
+        return tps(db, table, op, clients, mode, UPDATE_ROWS);
+    }
+
+    /** The same, an UPDATE picking a random row of ids 1..{@code rows}. */
+    double tps(PgUrl db, String table, String op, int clients, Mode mode, int rows) throws Exception;
 
     static String statement(String table, String op, String idParameter) {
         return switch (op) {
@@ -57,11 +62,11 @@ public interface WriterLoad {
         }
 
         @Override
-        public double tps(PgUrl db, String table, String op, int clients, Mode mode) throws Exception {
+        public double tps(PgUrl db, String table, String op, int clients, Mode mode, int rows) throws Exception {
             Path script = Files.createTempFile("bench-", ".sql");
             try {
                 String body = op.equals("UPDATE")
-                        ? "\\set id random(1, " + UPDATE_ROWS + ")\n" + statement(table, op, ":id") + ";\n"
+                        ? "\\set id random(1, " + rows + ")\n" + statement(table, op, ":id") + ";\n"
                         : statement(table, op, null) + ";\n";
                 Files.writeString(script, body);
                 List<String> command = new ArrayList<>(List.of(executable, "-n", "-M", "prepared",
@@ -100,7 +105,7 @@ public interface WriterLoad {
         }
 
         @Override
-        public double tps(PgUrl db, String table, String op, int clients, Mode mode) throws Exception {
+        public double tps(PgUrl db, String table, String op, int clients, Mode mode, int rows) throws Exception {
             long durationNanos = mode.writerSeconds() > 0 ? mode.writerSeconds() * 1_000_000_000L : 0;
             LongAdder done = new LongAdder();
             CountDownLatch ready = new CountDownLatch(clients);
@@ -116,7 +121,7 @@ public interface WriterLoad {
                         long until = System.nanoTime() + durationNanos;
                         for (int n = 0; durationNanos > 0 ? System.nanoTime() < until : n < mode.writerTransactions(); n++) {
                             if (op.equals("UPDATE")) {
-                                ps.setInt(1, ThreadLocalRandom.current().nextInt(1, UPDATE_ROWS + 1));
+                                ps.setInt(1, ThreadLocalRandom.current().nextInt(1, rows + 1));
                             }
                             ps.executeUpdate();
                             done.increment();

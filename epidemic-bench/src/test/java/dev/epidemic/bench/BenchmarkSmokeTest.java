@@ -50,6 +50,12 @@ class BenchmarkSmokeTest {
                     .extracting(Results.LatencyRow::rate).containsExactlyElementsOf(Mode.SMOKE.latencyRates());
             assertThat(results.latency()).allSatisfy(l -> assertThat(l.p99Ms().median()).isGreaterThanOrEqualTo(l.p50Ms().median()));
 
+            assertThat(results.backfill()).extracting(Results.BackfillRow::system).containsExactly(Benchmark.BACKFILL_CONCURRENT,
+                    Benchmark.BACKFILL_ALONE, Benchmark.BACKFILL_DELIVERY, Benchmark.DEBEZIUM_SNAPSHOT);
+            assertThat(results.backfill()).allSatisfy(b -> assertThat(b.rowsPerSecond() != null ? b.rowsPerSecond().median()
+                    : b.loggedRowsPerSecond().median()).isPositive());
+            assertThat(results.backfillWriters()).singleElement().satisfies(w -> assertThat(w.ratio()).isPositive().isFinite());
+
             JsonNode json = new ObjectMapper().readTree(OUT.resolve("results.json").toFile());
             assertThat(json.get("latency").size()).isEqualTo(results.latency().size());
             assertThat(json.get("drain").get(0).get("changesPerSecond").get("median").asDouble()).isPositive();
