@@ -89,7 +89,7 @@ class ConnectionErrorsTest {
         String unreachable = "jdbc:postgresql://127.0.0.1:1/x";
         Cli.Result from = Cli.run("--url", unreachable, "tail", "--consumer", "c", "--from", "yesterday");
         assertThat(from.exitCode()).isEqualTo(2);
-        assertThat(from.err()).isEqualTo("epidemic: --from must be 'now' or 'oldest', not 'yesterday'\n");
+        assertThat(from.err()).isEqualTo("epidemic: --from must be 'oldest', 'now' or 'snapshot', not 'yesterday'\n");
 
         assertThat(Cli.run("--url", unreachable, "tail", "--consumer", "c", "--max", "0").exitCode()).isEqualTo(2);
         assertThat(Cli.run("--url", unreachable, "tail", "--consumer", "c", "--idle-exit", "-1").exitCode()).isEqualTo(2);
