@@ -466,7 +466,7 @@ final class BackfillChunks implements Dialect.Backfills {
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.startsWith("42") || state.startsWith("22")) { // syntax, unknown names; bad values
-                throw new InvalidInputException("--where for " + source.display() + " is not a valid condition: "
+                throw new InvalidInputException("--where for " + source.display() + " is not a valid condition (" + condition + "): "
                         + firstLine(e.getMessage()).replaceFirst("^\\(conn=\\d+\\) ", ""));
             }
             throw e;

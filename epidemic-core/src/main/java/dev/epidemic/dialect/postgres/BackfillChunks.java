@@ -372,7 +372,7 @@ final class BackfillChunks implements Dialect.Backfills {
             c.rollback(savepoint);
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.startsWith("42") || state.startsWith("22")) { // syntax, names, types; bad literals
-                throw new InvalidInputException("--where for " + source.display() + " is not a valid condition: "
+                throw new InvalidInputException("--where for " + source.display() + " is not a valid condition (" + condition + "): "
                         + firstLine(e.getMessage()).replaceFirst("^ERROR: ", ""));
             }
             throw e;
