@@ -208,6 +208,19 @@ class BackfillTest {
         assertThat(collector.changes()).extracting(Change::table).containsOnly(db.qualified("p"));
     }
 
+    /** A rate limit paces the chunks: 300 rows at 500 a second cannot be logged in less than 0.6 s (they take milliseconds unpaced). */
+    @Test
+    void aRateLimitPacesTheChunks() {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT g FROM " + series(1, 300));
+        db.admin().watch("t", List.of(), List.of());
+        db.engine().consumer("c").handle("t", List.of(), new Collector()).build().start().close();
+        long started = System.nanoTime();
+        BackfillStatus done = db.admin().backfill("t", List.of(), null, 50, 500, x -> { });
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(done.rowsDone()).isEqualTo(300);
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(590));
+    }
+
     @Test
     void resumesAnUnfinishedBackfillWithTheSameArguments() throws Exception {
         db.exec("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT g FROM " + series(1, 100));

@@ -52,6 +52,11 @@ final class BackfillCommand implements Callable<Integer> {
             description = "Rows logged per transaction (default " + EpidemicAdmin.DEFAULT_CHUNK_SIZE + "): a writer waits at most one chunk for a row.")
     int chunk = EpidemicAdmin.DEFAULT_CHUNK_SIZE;
 
+    @Option(names = "--max-rate", paramLabel = "ROWS",
+            description = "Log at most ROWS rows a second on average (default: as fast as it can). An unlimited backfill takes a"
+                    + " core of its own; on a busy server, a limit leaves the application's writers their share.")
+    long maxRate;
+
     private volatile boolean stopRequested;
     private volatile BackfillStatus latest;
 
@@ -59,6 +64,9 @@ final class BackfillCommand implements Callable<Integer> {
     public Integer call() {
         if (chunk < 1) {
             throw new InvalidInputException("--chunk must be at least 1, not " + chunk);
+        }
+        if (maxRate < 1 && spec.commandLine().getParseResult().hasMatchedOption("--max-rate")) {
+            throw new InvalidInputException("--max-rate must be at least 1 row a second, not " + maxRate);
         }
         EpidemicAdmin admin = epidemic.database().admin();
         PrintWriter err = spec.commandLine().getErr();
@@ -72,7 +80,7 @@ final class BackfillCommand implements Callable<Integer> {
             stopRequested = true;
             runner.interrupt();
         })) {
-            result = admin.backfill(table, consumers, where, chunk, status -> {
+            result = admin.backfill(table, consumers, where, chunk, maxRate, status -> {
                 if (latest == null) {
                     progress.begin(status, unfinishedBefore.contains(status.id()));
                 }

@@ -119,6 +119,8 @@ class BadInputTest {
         bad(cases, "backfill with --chunk 0", 2, "--chunk must be at least 1, not 0", "backfill", "victim", "--chunk", "0");
         bad(cases, "backfill with a negative --chunk", 2, "--chunk must be at least 1", "backfill", "victim", "--chunk", "-3");
         bad(cases, "backfill with a non-number --chunk", 2, "--chunk", "backfill", "victim", "--chunk", "lots");
+        bad(cases, "backfill with --max-rate 0", 2, "--max-rate must be at least 1 row a second, not 0", "backfill", "victim", "--max-rate", "0");
+        bad(cases, "backfill with a non-number --max-rate", 2, "--max-rate", "backfill", "victim", "--max-rate", "fast");
         bad(cases, "backfill without a table", 2, "TABLE", "backfill");
         bad(cases, "--where that is not SQL", 2, "--where for public.victim is not a valid condition", "backfill", "victim", "--where", "id ===");
         bad(cases, "--where on an unknown column", 2, "--where for public.victim", "backfill", "victim", "--where", "nope > 1");

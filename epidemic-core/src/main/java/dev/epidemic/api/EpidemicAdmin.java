@@ -107,13 +107,26 @@ public final class EpidemicAdmin {
      */
     public BackfillStatus backfill(String table, List<String> consumers, String where, int chunkSize,
                                    Consumer<BackfillStatus> progress) {
+        return backfill(table, consumers, where, chunkSize, 0, progress);
+    }
+
+    /**
+     * As {@link #backfill(String, List, String, int, Consumer)}, logging at most {@code maxRowsPerSecond}
+     * rows a second on average (0: as fast as it can), so as to leave the application's writers the CPU
+     * and I/O they need.
+     */
+    public BackfillStatus backfill(String table, List<String> consumers, String where, int chunkSize, long maxRowsPerSecond,
+                                   Consumer<BackfillStatus> progress) {
         if (chunkSize < 1) {
             throw new InvalidInputException("chunk size must be at least 1, not " + chunkSize);
+        }
+        if (maxRowsPerSecond < 0) {
+            throw new InvalidInputException("rate limit must be at least 1 row a second (or 0 for none), not " + maxRowsPerSecond);
         }
         return call(c -> {
             BackfillStatus backfill = dialect.backfills().begin(c, table, consumers, where);
             progress.accept(backfill);
-            return new Backfiller(dialect, chunkSize).run(c, backfill, () -> Thread.currentThread().isInterrupted(), progress);
+            return new Backfiller(dialect, chunkSize, maxRowsPerSecond).run(c, backfill, () -> Thread.currentThread().isInterrupted(), progress);
         });
     }
 

@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * Runs one backfill to its end, chunk after chunk, each in its own transaction, so that a writer waits at
  * most one chunk for a row the backfill holds, and no snapshot is held longer than a chunk. A chunk that
  * meets a row a writer holds is given up at once and tried again, smaller, after a short pause; the chunk
- * size grows back after chunks that went through.
+ * size grows back after chunks that went through. With a rate limit it pauses between chunks so that, on
+ * average, no more rows a second are logged: on a machine whose cores the application's writers need, an
+ * unlimited backfill takes a core of its own from them (docs/backfill.md has figures).
  */
 public final class Backfiller {
     private static final Logger log = LoggerFactory.getLogger(Backfiller.class);
@@ -24,13 +26,19 @@ public final class Backfiller {
 
     private final Dialect dialect;
     private final int chunkSize;
+    private final long maxRowsPerSecond;
 
-    public Backfiller(Dialect dialect, int chunkSize) {
+    /** @param maxRowsPerSecond the most rows a second to log on average; 0 for no limit */
+    public Backfiller(Dialect dialect, int chunkSize, long maxRowsPerSecond) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be at least 1, not " + chunkSize);
         }
+        if (maxRowsPerSecond < 0) {
+            throw new IllegalArgumentException("rate limit must not be negative, not " + maxRowsPerSecond);
+        }
         this.dialect = dialect;
         this.chunkSize = chunkSize;
+        this.maxRowsPerSecond = maxRowsPerSecond;
     }
 
     /**
@@ -47,12 +55,14 @@ public final class Backfiller {
             BackfillStatus now = backfill;
             int limit = chunkSize;
             int busyInARow = 0;
+            long startedNanos = System.nanoTime();
             while (!now.finished() && !stop.getAsBoolean()) {
                 try {
                     now = dialect.backfills().logChunk(c, backfill.id(), limit);
                     busyInARow = 0;
                     limit = (int) Math.min(chunkSize, limit * 2L);
                     progress.accept(now);
+                    keepToTheRate(now.rowsDone() - backfill.rowsDone(), startedNanos, stop);
                 } catch (SQLException e) {
                     if (!dialect.backfills().rowsBusy(e)) {
                         throw e;
@@ -76,6 +86,26 @@ public final class Backfiller {
                 dialect.backfills().release(c, backfill.id());
             } catch (SQLException e) {
                 log.debug("Backfill {}: releasing it failed ({}); the session's end releases it", backfill.id(), e.getMessage());
+            }
+        }
+    }
+
+    /** Pauses until {@code rows} logged since {@code startedNanos} are within the rate limit. */
+    private void keepToTheRate(long rows, long startedNanos, BooleanSupplier stop) {
+        if (maxRowsPerSecond == 0) {
+            return;
+        }
+        long dueNanos = startedNanos + rows * 1_000_000_000L / maxRowsPerSecond;
+        while (!stop.getAsBoolean()) {
+            long waitMillis = (dueNanos - System.nanoTime()) / 1_000_000;
+            if (waitMillis <= 0) {
+                return;
+            }
+            try {
+                Thread.sleep(Math.min(waitMillis, 100)); // a stop is noticed within a tenth of a second
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the caller's way to stop: the run ends after this chunk
+                return;
             }
         }
     }

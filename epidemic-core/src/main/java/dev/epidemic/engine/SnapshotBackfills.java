@@ -55,7 +55,7 @@ public final class SnapshotBackfills implements Runnable {
                         dialect.backfills().release(c, backfill.id());
                         log.info("Consumer {}: backfilling {} from a snapshot ({} rows done, about {} in all)", consumer,
                                 backfill.table(), backfill.rowsDone(), backfill.rowsEstimate());
-                        new Backfiller(dialect, chunkSize).run(c, backfill, () -> stopping, b -> { });
+                        new Backfiller(dialect, chunkSize, 0).run(c, backfill, () -> stopping, b -> { });
                         ranOne = true;
                     }
                     reconnect.reset();
