@@ -48,6 +48,8 @@ public final class Benchmark {
     static final String BACKFILL_DELIVERY = "Epidemic consumer started afterwards, delivering the logged READs";
     static final String DEBEZIUM_SNAPSHOT = "Debezium embedded, snapshot.mode=initial";
     private static final int BACKFILL_WRITERS = 8;
+    /** Rate limits of the backfills run during the writers: none, and one that leaves the writers most of the machine. */
+    private static final List<Long> BACKFILL_WRITER_RATES = List.of(0L, 20_000L);
     private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE");
     private static final List<Integer> CLIENTS = List.of(1, 8);
 
@@ -492,7 +494,9 @@ public final class Benchmark {
                 runs.add(unchecked(() -> backfillWithConsumer(chunk, round)));
             }
             runs.add(unchecked(() -> backfillThenDeliver(EpidemicAdmin.DEFAULT_CHUNK_SIZE, round)));
-            runs.add(unchecked(() -> backfillWriters(EpidemicAdmin.DEFAULT_CHUNK_SIZE, round)));
+            for (long rate : BACKFILL_WRITER_RATES) {
+                runs.add(unchecked(() -> backfillWriters(EpidemicAdmin.DEFAULT_CHUNK_SIZE, rate, round)));
+            }
             runs.add(unchecked(() -> snapshotDebezium(round)));
             if (r % 2 == 1) {
                 java.util.Collections.reverse(runs);
@@ -581,8 +585,12 @@ public final class Benchmark {
         }
     }
 
-    /** Writers' UPDATE TPS on the backfilled table without and with backfills running through the whole pgbench run. */
-    private void backfillWriters(int chunk, int round) throws Exception {
+    /**
+     * Writers' UPDATE TPS on the backfilled table without and with backfills running through the whole pgbench
+     * run, the backfills as fast as they go ({@code maxRate} 0) or paced to {@code maxRate} rows a second.
+     */
+    private void backfillWriters(int chunk, long maxRate, int round) throws Exception {
+        String key = "backfill|writers|" + maxRate + "|";
         EpidemicAdmin admin = resetBackfill();
         String consumer = "bench-backfill-writers-" + round;
         createConsumer(admin, consumer);
@@ -593,12 +601,13 @@ public final class Benchmark {
                 tps = load.tps(db, "bench_backfill", "UPDATE", BACKFILL_WRITERS, mode, n);
             } else {
                 long before = Long.parseLong(db.queryString("SELECT count(*) FROM epidemic.change_log WHERE op = 'R'"));
+
                 java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
                 java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
                 Thread backfills = new Thread(() -> {
                     try {
                         while (!done.get()) { // a finished backfill is followed by a new one of the same rows
-                            admin.backfill("bench_backfill", List.of(consumer), null, chunk, status -> { });
+                            admin.backfill("bench_backfill", List.of(consumer), null, chunk, maxRate, status -> { });
                         }
                     } catch (Exception e) {
                         if (!done.get()) {
@@ -620,12 +629,13 @@ public final class Benchmark {
                     throw failed.get();
                 }
                 long reads = Long.parseLong(db.queryString("SELECT count(*) FROM epidemic.change_log WHERE op = 'R'")) - before;
-                rounds.add("backfill|writers|reads", reads / seconds);
-                System.out.printf("  round %d backfills during the writers: %.0f rows/s into the log%n", round + 1, reads / seconds);
+                rounds.add(key + "reads", reads / seconds);
+                System.out.printf("  round %d backfills during the writers (max rate %s): %.0f rows/s into the log%n", round + 1,
+                        maxRate == 0 ? "none" : maxRate, reads / seconds);
             }
-            rounds.add("backfill|writers|" + (withBackfill ? "with" : "without"), tps);
-            System.out.printf("  round %d UPDATE %d clients on the backfilled table, %s backfill: %.0f TPS%n", round + 1, BACKFILL_WRITERS,
-                    withBackfill ? "with" : "without", tps);
+            rounds.add(key + (withBackfill ? "with" : "without"), tps);
+            System.out.printf("  round %d UPDATE %d clients on the backfilled table, %s backfill (max rate %s): %.0f TPS%n", round + 1,
+                    BACKFILL_WRITERS, withBackfill ? "with" : "without", maxRate == 0 ? "none" : maxRate, tps);
         }
     }
 
@@ -667,13 +677,17 @@ public final class Benchmark {
     }
 
     private List<Results.BackfillWriterRow> backfillWriterRows() {
-        if (!rounds.has("backfill|writers|with")) {
-            return List.of();
+        List<Results.BackfillWriterRow> rows = new ArrayList<>();
+        for (long rate : BACKFILL_WRITER_RATES) {
+            String key = "backfill|writers|" + rate + "|";
+            if (rounds.has(key + "with")) {
+                Figure without = rounds.figure(key + "without");
+                Figure with = rounds.figure(key + "with");
+                rows.add(new Results.BackfillWriterRow(BACKFILL_WRITERS, load.name(), EpidemicAdmin.DEFAULT_CHUNK_SIZE, rate, without, with,
+                        with.ratioTo(without), rounds.figure(key + "reads")));
+            }
         }
-        Figure without = rounds.figure("backfill|writers|without");
-        Figure with = rounds.figure("backfill|writers|with");
-        return List.of(new Results.BackfillWriterRow(BACKFILL_WRITERS, load.name(), EpidemicAdmin.DEFAULT_CHUNK_SIZE, without, with,
-                with.ratioTo(without), rounds.figure("backfill|writers|reads")));
+        return rows;
     }
 
     // ------------------------------------------------------------------ helpers

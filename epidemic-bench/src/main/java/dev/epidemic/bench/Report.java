@@ -63,7 +63,8 @@ final class Report {
             out.println("| writers during a backfill | clients | load | without backfill, TPS | with backfill, TPS | ratio | backfill meanwhile, rows/s |");
             out.println("|---|---|---|---|---|---|---|");
             for (Results.BackfillWriterRow w : r.backfillWriters()) {
-                out.printf(Locale.ROOT, "| single-row UPDATE, chunk %,d | %d | %s | %s | %s | **%.2fx** | %s |%n", w.chunkSize(), w.clients(), w.load(),
+                out.printf(Locale.ROOT, "| single-row UPDATE, chunk %,d, %s | %d | %s | %s | %s | **%.2fx** | %s |%n", w.chunkSize(),
+                        w.maxRate() == 0 ? "no rate limit" : String.format(Locale.ROOT, "--max-rate %,d", w.maxRate()), w.clients(), w.load(),
                         fmt(w.withoutBackfill(), 0), fmt(w.withBackfill(), 0), w.ratio(), fmt(w.backfillRowsPerSecond(), 0));
             }
         }

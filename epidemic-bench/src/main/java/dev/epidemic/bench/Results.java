@@ -31,7 +31,8 @@ public record Results(String started, String mode, int rounds, String server, St
      * Single-row UPDATE TPS of the backfilled table without and with a backfill running, alternating;
      * {@code backfillRowsPerSecond}: rows the backfills logged meanwhile.
      */
-    public record BackfillWriterRow(int clients, String load, int chunkSize, Figure withoutBackfill, Figure withBackfill, double ratio,
+    /** Writers' TPS without and with backfills running, those as fast as they go (maxRate 0) or paced to maxRate rows/s. */
+    public record BackfillWriterRow(int clients, String load, int chunkSize, long maxRate, Figure withoutBackfill, Figure withBackfill, double ratio,
                                     Figure backfillRowsPerSecond) {
     }
 
