@@ -310,6 +310,35 @@ class BackfillTest {
         }
     }
 
+    /** A backfill whose connection is killed in the middle of a chunk reconnects and resumes: every row READ, none lost. */
+    @Test
+    void resumesAfterItsConnectionIsKilled() throws Exception {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t SELECT g, 'x' FROM " + series(1, 100));
+        db.admin().watch("t", List.of(), List.of());
+        Replica replica = new Replica();
+        db.engine().consumer("c").handle("t", List.of(), replica).build().start().close();
+        holdChunksOpenAfterLogging();
+        try (Connection gate = DriverManager.getConnection(db.url()); Statement g = gate.createStatement()) {
+            g.execute(server.isPostgres() ? "SELECT pg_advisory_lock(4242)" : "SELECT GET_LOCK('" + gateName() + "', 10)");
+            CompletableFuture<BackfillStatus> backfill = CompletableFuture.supplyAsync(() -> db.admin().backfill("t", List.of(), null, 30, x -> { }));
+            await().atMost(WAIT).until(this::chunkWaitsAtTheGate);
+            if (server.isPostgres()) {
+                g.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()");
+            } else {
+                for (String id : Sql.rows(db.url(), "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + mariaDbDatabase()
+                        + "' AND STATE = 'User lock'")) {
+                    g.execute("KILL CONNECTION " + id);
+                }
+            }
+            g.execute(server.isPostgres() ? "SELECT pg_advisory_unlock(4242)" : "SELECT RELEASE_LOCK('" + gateName() + "')");
+            assertThat(backfill.get(60, TimeUnit.SECONDS).rowsDone()).isEqualTo(100);
+        }
+        try (Epidemic epidemic = db.engine().consumer("c").handle("t", List.of(), replica).build().start()) {
+            await().atMost(WAIT).until(() -> replica.rows().size() == 100);
+        }
+        assertThat(replica.rows()).isEqualTo(Replica.tableRows(db.url(), "t", List.of("id")));
+    }
+
     /** A chunk that meets a row a writer holds gives up and comes back: the writer and the backfill both go through. */
     @Test
     void retriesAroundARowAWriterHolds() throws Exception {

@@ -123,11 +123,12 @@ public final class EpidemicAdmin {
         if (maxRowsPerSecond < 0) {
             throw new InvalidInputException("rate limit must be at least 1 row a second (or 0 for none), not " + maxRowsPerSecond);
         }
-        return call(c -> {
-            BackfillStatus backfill = dialect.backfills().begin(c, table, consumers, where);
-            progress.accept(backfill);
-            return new Backfiller(dialect, chunkSize, maxRowsPerSecond).run(c, backfill, () -> Thread.currentThread().isInterrupted(), progress);
-        });
+        try {
+            return new Backfiller(dialect, chunkSize, maxRowsPerSecond).runReconnecting(dataSource,
+                    c -> dialect.backfills().begin(c, table, consumers, where), () -> Thread.currentThread().isInterrupted(), progress);
+        } catch (SQLException e) {
+            throw new EpidemicException(describe(e), e);
+        }
     }
 
     /** The backfills that have not finished, oldest first. */

@@ -3,11 +3,15 @@ package dev.epidemic.engine;
 import dev.epidemic.api.BackfillStatus;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.Jdbc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -23,6 +27,8 @@ import java.util.function.Consumer;
 public final class Backfiller {
     private static final Logger log = LoggerFactory.getLogger(Backfiller.class);
     private static final long MAX_PAUSE_MILLIS = 200;
+    /** How long a run keeps reconnecting without logging a chunk before it gives up (a server restart takes seconds). */
+    private static final Duration GIVE_UP_AFTER = Duration.ofMinutes(2);
 
     private final Dialect dialect;
     private final int chunkSize;
@@ -39,6 +45,54 @@ public final class Backfiller {
         this.dialect = dialect;
         this.chunkSize = chunkSize;
         this.maxRowsPerSecond = maxRowsPerSecond;
+    }
+
+    /** Starts or finds a backfill on a connection: what a run does again after reconnecting. */
+    @FunctionalInterface
+    public interface Begin {
+        BackfillStatus on(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Begins (or finds again) the backfill and logs it to its end, as {@link #run}, on connections of its
+     * own: a lost connection (a server restart, a terminated backend) is reconnected with backoff and the
+     * backfill resumed after its last committed chunk, until no chunk was logged for {@link #GIVE_UP_AFTER}.
+     */
+    public BackfillStatus runReconnecting(DataSource dataSource, Begin begin, BooleanSupplier stop, Consumer<BackfillStatus> progress)
+            throws SQLException {
+        Backoff reconnect = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
+        long[] lastProgress = {System.nanoTime()};
+        boolean begun = false;
+        while (true) {
+            try (Connection c = dataSource.getConnection()) {
+                BackfillStatus backfill = begin.on(c);
+                if (!begun) {
+                    progress.accept(backfill);
+                    begun = true;
+                }
+                return run(c, backfill, stop, status -> {
+                    lastProgress[0] = System.nanoTime();
+                    progress.accept(status);
+                });
+            } catch (SQLException e) {
+                boolean givingUp = System.nanoTime() - lastProgress[0] > GIVE_UP_AFTER.toNanos();
+                if (!connectionLost(e) || givingUp || stop.getAsBoolean()) {
+                    throw e;
+                }
+                long wait = reconnect.nextMillis();
+                log.warn("Backfill: lost the database connection ({}); reconnecting in {} ms", Jdbc.firstLine(e.getMessage()), wait);
+                sleep(wait);
+            }
+        }
+    }
+
+    /**
+     * A connection gone (class 08), a server shutting down or starting up (PostgreSQL's 57P01 to 57P03), or a
+     * connection killed by an administrator (MariaDB's 70100).
+     */
+    static boolean connectionLost(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return state.startsWith("08") || List.of("57P01", "57P02", "57P03", "70100").contains(state);
     }
 
     /**
