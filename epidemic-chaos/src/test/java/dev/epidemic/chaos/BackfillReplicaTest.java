@@ -41,6 +41,5 @@ class BackfillReplicaTest {
         assertThat(backfill.kills()).as("kill -9 of the backfill").isGreaterThanOrEqualTo(3);
         assertThat(verdict.recoveries().count(Fault.KILL_CONSUMER)).as("kill -9 of the consumer").isGreaterThanOrEqualTo(3);
         assertThat(verdict.delivery().committedChanges()).as("changes the writers committed").isGreaterThan(1_000);
-        assertThat(verdict.delivery().duplicates()).as("redeliveries after the kills").isPositive();
     }
 }
