@@ -161,6 +161,9 @@ public interface Dialect {
          */
         BackfillStatus logChunk(Connection connection, long backfill, int limit) throws SQLException;
 
+        /** The backfill with this id as it is now. */
+        BackfillStatus status(Connection connection, long backfill) throws SQLException;
+
         /** True when a chunk failed only because a writer held one of its rows: it is to be tried again. */
         boolean rowsBusy(SQLException e);
 

@@ -62,13 +62,18 @@ public final class Backfiller {
             throws SQLException {
         Backoff reconnect = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
         long[] lastProgress = {System.nanoTime()};
-        boolean begun = false;
+        Long id = null;
         while (true) {
             try (Connection c = dataSource.getConnection()) {
-                BackfillStatus backfill = begin.on(c);
-                if (!begun) {
+                BackfillStatus backfill;
+                if (id == null) {
+                    backfill = begin.on(c);
+                    id = backfill.id();
                     progress.accept(backfill);
-                    begun = true;
+                } else {
+                    // The same backfill, found by its id: beginning again would start a new one if the
+                    // connection was lost just after the last chunk committed.
+                    backfill = dialect.backfills().status(c, id);
                 }
                 return run(c, backfill, stop, status -> {
                     lastProgress[0] = System.nanoTime();

@@ -278,7 +278,7 @@ final class BackfillChunks implements Dialect.Backfills {
         List<String> binds = new ArrayList<>();
         String sql = "SELECT " + String.join(", ", texts) + ", " + Capture.json("r", source.keys(), source.all()) + ", "
                 + Capture.json("r", source.columns(), source.all()) + " FROM " + source.table().quoted() + " r WHERE "
-                + range(source, afterKey, null, binds) + filter(condition) + " ORDER BY " + keyOrder(source) + " LIMIT " + limit
+                + range(source, afterKey, binds) + filter(condition) + " ORDER BY " + keyOrder(source) + " LIMIT " + limit
                 + " LOCK IN SHARE MODE NOWAIT";
         List<Read> reads = new ArrayList<>(Math.min(limit, 10_000));
         int keys = source.keys().size();
@@ -329,34 +329,20 @@ final class BackfillChunks implements Dialect.Backfills {
     }
 
     /**
-     * The key condition of a chunk, after {@code after} (if any) and up to {@code upTo} (if any), spelled out
-     * column by column ({@code a > ? OR (a = ? AND b > ?)}), which MariaDB's range optimizer turns into index
-     * ranges; the values it takes are added to {@code binds}.
+     * The key condition of a chunk: after {@code after} (if any) in key order, spelled out column by column
+     * ({@code a > ? OR (a = ? AND b > ?)}), which MariaDB's range optimizer turns into index ranges; the
+     * values it takes are added to {@code binds}.
      */
-    private static String range(Source source, List<String> after, List<String> upTo, List<String> binds) {
-        List<String> parts = new ArrayList<>();
-        if (after != null) {
-            parts.add(compare(source, after, ">", false, binds));
+    private static String range(Source source, List<String> after, List<String> binds) {
+        if (after == null) {
+            return "TRUE";
         }
-        if (upTo != null) {
-            parts.add(compare(source, upTo, "<", true, binds));
-        }
-        return parts.isEmpty() ? "TRUE" : String.join(" AND ", parts);
-    }
-
-    /** The key compared with {@code values} by {@code op} in key order, equality included when {@code orEqual}. */
-    private static String compare(Source source, List<String> values, String op, boolean orEqual, List<String> binds) {
         List<String> alternatives = new ArrayList<>();
-        int n = source.keys().size();
-        for (int i = 0; i < n + (orEqual ? 1 : 0); i++) {
+        for (int i = 0; i < source.keys().size(); i++) {
             List<String> terms = new ArrayList<>();
-            for (int j = 0; j < Math.min(i + 1, n); j++) {
-                String operator = j < i ? "=" : op;
-                if (i == n) {
-                    operator = "="; // the whole key equal
-                }
-                terms.add("r." + quote(source.keys().get(j)) + " " + operator + " " + parameter(source.keyTypes().get(j)));
-                binds.add(values.get(j));
+            for (int j = 0; j <= i; j++) {
+                terms.add("r." + quote(source.keys().get(j)) + (j < i ? " = " : " > ") + parameter(source.keyTypes().get(j)));
+                binds.add(after.get(j));
             }
             alternatives.add("(" + String.join(" AND ", terms) + ")");
         }
@@ -557,7 +543,8 @@ final class BackfillChunks implements Dialect.Backfills {
                 + " w ON w.id = b.table_id";
     }
 
-    private BackfillStatus status(Connection c, long id) throws SQLException {
+    @Override
+    public BackfillStatus status(Connection c, long id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(select() + " WHERE b.id = ?")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {

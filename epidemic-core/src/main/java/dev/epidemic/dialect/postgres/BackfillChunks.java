@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -267,15 +268,7 @@ final class BackfillChunks implements Dialect.Backfills {
      * {@link #pick} of that row's {@code to_jsonb} (both convert each value with to_jsonb's rules).
      */
     private static String columnsObject(String alias, List<String> names) {
-        List<String> pieces = new ArrayList<>();
-        for (int from = 0; from < names.size(); from += 50) { // jsonb_build_object takes at most 100 arguments
-            List<String> args = new ArrayList<>();
-            for (String name : names.subList(from, Math.min(names.size(), from + 50))) {
-                args.add(quoteLiteral(name) + ", " + alias + "." + quoteIdent(name));
-            }
-            pieces.add("pg_catalog.jsonb_build_object(" + String.join(", ", args) + ")");
-        }
-        return String.join(" || ", pieces);
+        return jsonbObject(names, name -> alias + "." + quoteIdent(name));
     }
 
     /**
@@ -286,14 +279,16 @@ final class BackfillChunks implements Dialect.Backfills {
         if (names == null) {
             return row;
         }
-        if (names.isEmpty()) {
-            return "'{}'::jsonb";
-        }
+        return names.isEmpty() ? "'{}'::jsonb" : jsonbObject(names, name -> row + "->" + quoteLiteral(name));
+    }
+
+    /** {@code jsonb_build_object} of each name and its value, in pieces: it takes at most 100 arguments. */
+    private static String jsonbObject(List<String> names, UnaryOperator<String> valueOf) {
         List<String> pieces = new ArrayList<>();
-        for (int from = 0; from < names.size(); from += 50) { // jsonb_build_object takes at most 100 arguments
+        for (int from = 0; from < names.size(); from += 50) {
             List<String> args = new ArrayList<>();
             for (String name : names.subList(from, Math.min(names.size(), from + 50))) {
-                args.add(quoteLiteral(name) + ", " + row + "->" + quoteLiteral(name));
+                args.add(quoteLiteral(name) + ", " + valueOf.apply(name));
             }
             pieces.add("pg_catalog.jsonb_build_object(" + String.join(", ", args) + ")");
         }
@@ -445,7 +440,8 @@ final class BackfillChunks implements Dialect.Backfills {
                 + " LEFT JOIN pg_catalog.pg_class c ON c.oid = w.relid AND w.active LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace";
     }
 
-    private BackfillStatus status(Connection c, long id) throws SQLException {
+    @Override
+    public BackfillStatus status(Connection c, long id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(select() + " WHERE b.id = ?")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
