@@ -180,6 +180,26 @@ class TickWindowTest {
         }
     }
 
+    @Test
+    void aBackfillRecordsTicksSoThatAConsumerBehindItReadsItInPieces() throws Exception {
+        // Given 40,000 rows that exist before capture, and a consumer that is not running,
+        db.exec("CREATE TABLE existing (id int PRIMARY KEY, v int NOT NULL DEFAULT 0)", "INSERT INTO existing (id) SELECT g FROM generate_series(1, 40000) g");
+        db.admin().watch("existing", List.of(), List.of());
+        Position start;
+        Dialect dialect = Databases.dialectFor(db.url(), db.logSchema());
+        try (Connection c = DriverManager.getConnection(db.url())) {
+            start = dialect.positions().open(c, "behind-backfill", true);
+        }
+        long ticksBefore = db.queryLong("SELECT count(*) FROM " + db.logTable("tick"));
+        // when a backfill logs them for it in chunks of 5,000,
+        db.admin().backfill("existing", List.of("behind-backfill"), null, 5_000, status -> { });
+        // then its chunks recorded ticks, and the consumer's next window ends at one, not at the present.
+        assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("tick")) - ticksBefore).isGreaterThanOrEqualTo(8);
+        try (Connection c = DriverManager.getConnection(db.url())) {
+            assertThat(dialect.reader().nextWindowEnd(c, start).present()).isFalse();
+        }
+    }
+
     private static String currentSnapshot(Connection c) throws Exception {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_snapshot()::text")) {
             rs.next();
