@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,8 @@ public final class Benchmark {
     private static final List<Long> BACKFILL_WRITER_RATES = List.of(0L, 20_000L);
     private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE");
     private static final List<Integer> CLIENTS = List.of(1, 8);
+    /** No capture, Epidemic's, and the peer: a plain row trigger into a log of its own (bench_peer_capture). */
+    private static final List<String> WRITER_VARIANTS = List.of("plain", "watched", "rowtrigger");
 
     /** What to run against: the Debezium server may differ when the main one lacks wal_level=logical. */
     /** {@code parts}: which of {@link #ALL_PARTS} to run. */
@@ -187,14 +190,28 @@ public final class Benchmark {
                 "CREATE TABLE bench_ins_watched (LIKE bench_ins_plain INCLUDING ALL)",
                 "CREATE TABLE bench_upd_plain (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
                 "CREATE TABLE bench_upd_watched (LIKE bench_upd_plain INCLUDING ALL)",
+                // The peer of issue 12: a plain row trigger that appends each row, as jsonb, to a log of its own.
+                "DROP TABLE IF EXISTS bench_ins_rowtrigger, bench_upd_rowtrigger, bench_peer_log",
+                "CREATE TABLE bench_peer_log (id bigserial PRIMARY KEY, txid xid8 NOT NULL, op \"char\" NOT NULL, old jsonb, new jsonb,"
+                        + " at timestamptz NOT NULL DEFAULT statement_timestamp())",
+                "CREATE INDEX ON bench_peer_log (txid)",
+                "CREATE OR REPLACE FUNCTION bench_peer_capture() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        + " INSERT INTO bench_peer_log (txid, op, old, new) VALUES (pg_current_xact_id(), left(TG_OP, 1),"
+                        + " CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END, to_jsonb(NEW)); RETURN NULL; END $$",
+                "CREATE TABLE bench_ins_rowtrigger (LIKE bench_ins_plain INCLUDING ALL)",
+                "CREATE TABLE bench_upd_rowtrigger (LIKE bench_upd_plain INCLUDING ALL)",
+                "CREATE TRIGGER peer AFTER INSERT OR UPDATE ON bench_ins_rowtrigger FOR EACH ROW EXECUTE FUNCTION bench_peer_capture()",
+                "CREATE TRIGGER peer AFTER INSERT OR UPDATE ON bench_upd_rowtrigger FOR EACH ROW EXECUTE FUNCTION bench_peer_capture()",
                 "INSERT INTO bench_upd_plain (id, name, qty) SELECT g, 'user ' || g, 0 FROM generate_series(1, " + WriterLoad.UPDATE_ROWS + ") g",
                 "INSERT INTO bench_upd_watched SELECT * FROM bench_upd_plain",
+                "INSERT INTO bench_upd_rowtrigger SELECT * FROM bench_upd_plain",
+                "TRUNCATE bench_peer_log",
                 "CREATE TABLE bench_drain (id bigserial PRIMARY KEY, name text, qty int)",
                 "CREATE TABLE bench_latency (id bigint PRIMARY KEY, name text)",
                 // The backfill part fills it (unwatched, so that the rows are existing rows, not logged inserts).
                 "CREATE TABLE bench_backfill (id bigserial PRIMARY KEY, name text, qty int, at timestamptz DEFAULT now())",
                 "CREATE TABLE bench_backfill_probe (id bigint PRIMARY KEY, name text)",
-                "VACUUM ANALYZE bench_upd_plain", "VACUUM ANALYZE bench_upd_watched");
+                "VACUUM ANALYZE bench_upd_plain", "VACUUM ANALYZE bench_upd_watched", "VACUUM ANALYZE bench_upd_rowtrigger");
         resetCapture();
         dz.exec("DROP PUBLICATION IF EXISTS " + publication,
                 "DROP TABLE IF EXISTS bench_drain_dz, bench_latency_dz, bench_backfill_dz",
@@ -220,15 +237,18 @@ public final class Benchmark {
             for (String op : OPERATIONS) {
                 for (int clients : CLIENTS) {
                     String table = op.equals("INSERT") ? "bench_ins" : "bench_upd";
-                    // Alternate which goes first, so that drift on a shared machine favours neither.
-                    for (String variant : r % 2 == 0 ? List.of("plain", "watched") : List.of("watched", "plain")) {
+                    // Rotate which goes first, so that drift on a shared machine favours none.
+                    List<String> variants = new ArrayList<>(WRITER_VARIANTS);
+                    Collections.rotate(variants, r);
+                    for (String variant : variants) {
                         double tps = load.tps(db, table + "_" + variant, op, clients, mode);
                         rounds.add(writerKey(op, clients, load.name(), variant), tps);
                         System.out.printf("  round %d %s %d client(s) %s: %.0f TPS%n", r + 1, op, clients, variant, tps);
                     }
                     if (op.equals("INSERT")) {
-                        db.exec("TRUNCATE bench_ins_plain", "TRUNCATE bench_ins_watched");
+                        db.exec("TRUNCATE bench_ins_plain", "TRUNCATE bench_ins_watched", "TRUNCATE bench_ins_rowtrigger");
                     }
+                    db.exec("TRUNCATE bench_peer_log");
                 }
             }
             if (mode.smoke()) { // the smoke run also keeps the Java load generator from rotting
@@ -254,7 +274,10 @@ public final class Benchmark {
                     }
                     Figure plain = rounds.figure(writerKey(op, clients, loadName, "plain"));
                     Figure watched = rounds.figure(writerKey(op, clients, loadName, "watched"));
-                    rows.add(new Results.WriterRow(op, clients, loadName, plain, watched, watched.ratioTo(plain)));
+                    String peerKey = writerKey(op, clients, loadName, "rowtrigger");
+                    Figure rowTrigger = rounds.has(peerKey) ? rounds.figure(peerKey) : null;
+                    rows.add(new Results.WriterRow(op, clients, loadName, plain, watched, watched.ratioTo(plain), rowTrigger,
+                            rowTrigger == null ? Double.NaN : rowTrigger.ratioTo(plain)));
                 }
             }
         }

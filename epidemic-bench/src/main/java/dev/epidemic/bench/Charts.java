@@ -88,6 +88,9 @@ final class Charts {
             String category = row.operation() + " " + row.clients() + (row.clients() == 1 ? " client" : " clients") + " " + row.load();
             data.addValue(row.withoutCapture().median(), "without capture", category);
             data.addValue(row.withCapture().median(), "with Epidemic's capture", category);
+            if (row.withRowTrigger() != null) {
+                data.addValue(row.withRowTrigger().median(), "with a plain row trigger", category);
+            }
         }
         JFreeChart chart = ChartFactory.createBarChart("Writer TPS, single-row transactions (median)", null, "transactions/s", data,
                 PlotOrientation.VERTICAL, true, false, false);

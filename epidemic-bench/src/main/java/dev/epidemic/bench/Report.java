@@ -22,11 +22,13 @@ final class Report {
         out.println("Each figure: median of the rounds (min-max). Ratios compare medians of this run.");
         out.println();
         if (!r.writer().isEmpty()) { // a part not run (bench --only) has no rows
-            out.println("| writer overhead | clients | load | without capture, TPS | with capture, TPS | ratio |");
-            out.println("|---|---|---|---|---|---|");
+            out.println("| writer overhead | clients | load | without capture, TPS | with capture, TPS | ratio | plain row trigger, TPS | its ratio |");
+            out.println("|---|---|---|---|---|---|---|---|");
             for (Results.WriterRow w : r.writer()) {
-                out.printf(Locale.ROOT, "| single-row %s | %d | %s | %s | %s | **%.2fx** |%n", w.operation(), w.clients(), w.load(),
-                        fmt(w.withoutCapture(), 0), fmt(w.withCapture(), 0), w.ratio());
+                out.printf(Locale.ROOT, "| single-row %s | %d | %s | %s | %s | **%.2fx** | %s | %s |%n", w.operation(), w.clients(), w.load(),
+                        fmt(w.withoutCapture(), 0), fmt(w.withCapture(), 0), w.ratio(),
+                        w.withRowTrigger() == null ? "-" : fmt(w.withRowTrigger(), 0),
+                        w.withRowTrigger() == null ? "-" : String.format(Locale.ROOT, "%.2fx", w.rowTriggerRatio()));
             }
             out.println();
         }

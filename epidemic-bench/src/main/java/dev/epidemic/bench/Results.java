@@ -11,7 +11,9 @@ public record Results(String started, String mode, int rounds, String server, St
                       List<BackfillRow> backfill, List<BackfillWriterRow> backfillWriters, List<String> notes) {
 
     /** Writer overhead: TPS of single-row transactions without and with Epidemic's capture trigger. */
-    public record WriterRow(String operation, int clients, String load, Figure withoutCapture, Figure withCapture, double ratio) {
+    /** Writers' TPS without capture, with Epidemic's, and with the peer (a plain row trigger; null when not run). */
+    public record WriterRow(String operation, int clients, String load, Figure withoutCapture, Figure withCapture, double ratio,
+                            Figure withRowTrigger, double rowTriggerRatio) {
     }
 
     /** A backlog drained by one consumer; memory is the consumer process's own. */
