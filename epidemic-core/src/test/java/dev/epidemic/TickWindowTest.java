@@ -80,7 +80,7 @@ class TickWindowTest {
         WindowEnd end;
         String present;
         try (Connection c = DriverManager.getConnection(db.url())) {
-            end = dialect.reader().nextWindowEnd(c, start);
+            end = dialect.reader().nextWindowEnd(c, start, 32_768);
             present = currentSnapshot(c);
         }
         // then the window ends at a tick recorded on the way, before the present, and holds a part of the backlog.
@@ -153,7 +153,7 @@ class TickWindowTest {
             sw.execute("UPDATE recorder SET v = 2 WHERE id = 0");
             w.commit();
             try (Connection c = DriverManager.getConnection(db.url())) {
-                assertThat(dialect.reader().nextWindowEnd(c, start).present()).as("a window cut at W's tick").isFalse();
+                assertThat(dialect.reader().nextWindowEnd(c, start, 32_768).present()).as("a window cut at W's tick").isFalse();
             }
             // then a consumer reading from before W gets U's update before W's, as they were made,
             try (Epidemic epidemic = db.engine().consumer("recorder").startAtPresent(false).handle("recorder", List.of(), collector).build().start()) {
@@ -196,7 +196,7 @@ class TickWindowTest {
         // then its chunks recorded ticks, and the consumer's next window ends at one, not at the present.
         assertThat(db.queryLong("SELECT count(*) FROM " + db.logTable("tick")) - ticksBefore).isGreaterThanOrEqualTo(8);
         try (Connection c = DriverManager.getConnection(db.url())) {
-            assertThat(dialect.reader().nextWindowEnd(c, start).present()).isFalse();
+            assertThat(dialect.reader().nextWindowEnd(c, start, 32_768).present()).isFalse();
         }
     }
 

@@ -105,11 +105,12 @@ public interface Dialect {
     interface Reader {
         /**
          * The upper bound of the next read window after {@code from}: a snapshot of which transactions are
-         * committed now, or, when {@code from} is far behind, an earlier one on the way there, so that no
-         * window has to be ordered whole with a long backlog in it (a dialect that tracks gaps needs the
-         * position to describe the window).
+         * committed now, or, when {@code from} is far behind, an earlier one on the way there holding about
+         * {@code changes} changes, so that no window has to be ordered whole with a long backlog in it (a
+         * dialect that tracks gaps needs the position to describe the window; one that cannot cut windows
+         * short ignores {@code changes}).
          */
-        WindowEnd nextWindowEnd(Connection connection, Position from) throws SQLException;
+        WindowEnd nextWindowEnd(Connection connection, Position from, long changes) throws SQLException;
 
         /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
         boolean sameSnapshot(String a, String b);

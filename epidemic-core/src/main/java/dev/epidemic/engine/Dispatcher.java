@@ -55,6 +55,10 @@ public final class Dispatcher {
     private static final Duration CHECK_REPLAYS_EVERY = Duration.ofSeconds(1);
     private static final Duration CHECK_CAPTURE_EVERY = Duration.ofMinutes(1);
     private static final long NOT_CAUGHT_UP = Long.MIN_VALUE;
+    /** The first window of a consumer behind ends about this many changes on (one tick's worth). */
+    private static final long SMALLEST_WINDOW = 4_096;
+    /** The largest window of a consumer behind: ordered in milliseconds, in memory. */
+    private static final long LARGEST_WINDOW = 32_768;
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -81,6 +85,8 @@ public final class Dispatcher {
     private volatile long caughtUpSince = NOT_CAUGHT_UP;
     private volatile boolean reading;
     /** Whether the read under way has found a change; the dispatcher's thread only. */
+    /** How many changes the next window ends after, when the consumer is behind (Reader.nextWindowEnd). */
+    private long windowChanges = SMALLEST_WINDOW;
     private boolean foundAny;
     private Position position;
     private long lastStoreNanos;
@@ -294,9 +300,13 @@ public final class Dispatcher {
     }
 
     private Pass readWindow(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        WindowEnd end = position.window() != null ? new WindowEnd(position.window(), false) : dialect.reader().nextWindowEnd(reader, position);
+        WindowEnd end = position.window() != null ? new WindowEnd(position.window(), false)
+                : dialect.reader().nextWindowEnd(reader, position, windowChanges);
         String upTo = end.snapshot();
         boolean more = !end.present(); // the window ends before the present: read on at once, even if it was empty
+        // Behind: the first window is small, so its first change comes at once; the next ones grow to a size
+        // whose ordering still takes milliseconds but whose fixed cost (snapshot, query, store) is small.
+        windowChanges = more ? Math.min(LARGEST_WINDOW, windowChanges * 2) : SMALLEST_WINDOW;
         if (position.window() == null && dialect.reader().sameSnapshot(upTo, position.delivered())) {
             return new Pass(0, -1, false);
         }

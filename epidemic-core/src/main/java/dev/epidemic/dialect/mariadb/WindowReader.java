@@ -48,7 +48,7 @@ final class WindowReader implements Dialect.Reader {
      * measures the new gaps' bounds and marks the gaps whose transactions have all ended.
      */
     @Override
-    public WindowEnd nextWindowEnd(Connection c, Position from) throws SQLException {
+    public WindowEnd nextWindowEnd(Connection c, Position from, long changes) throws SQLException {
         LogState state = LogState.parse(from.delivered());
         List<Gap> gaps = new ArrayList<>();
         long highWater = consistently(c, () -> {

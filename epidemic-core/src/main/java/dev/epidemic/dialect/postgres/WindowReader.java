@@ -21,13 +21,7 @@ import static dev.epidemic.dialect.Jdbc.inTransaction;
  * order.
  */
 final class WindowReader implements Dialect.Reader {
-    /**
-     * About how many changes a window cut at ticks holds: enough that a window's own cost (a snapshot, a
-     * query, a stored position: a few milliseconds) is small beside delivering it, few enough that ordering
-     * it takes milliseconds, not seconds.
-     */
-    static final long WINDOW_TARGET = 32_768;
-    /** Ticks looked at per window end: more than a window of {@link #WINDOW_TARGET} changes spans. */
+    /** Ticks looked at per window end: more than the largest window a dispatcher asks for spans. */
     private static final int TICKS_CONSIDERED = 64;
 
     private final String s; // the schema, quoted
@@ -47,15 +41,15 @@ final class WindowReader implements Dialect.Reader {
 
     /**
      * The present, unless ticks were recorded between {@code from} and it: then the latest tick that keeps
-     * the window to about {@link #WINDOW_TARGET} changes past the first tick. A window ends at a snapshot
-     * taken after the delivered one and before the present, so it is a window like any other.
+     * the window to about {@code changes} changes past the first tick. A window ends at a snapshot taken
+     * after the delivered one and before the present, so it is a window like any other.
      */
     @Override
-    public WindowEnd nextWindowEnd(Connection c, Position from) throws SQLException {
+    public WindowEnd nextWindowEnd(Connection c, Position from, long changes) throws SQLException {
         // Prepared, so that pgjdbc keeps it prepared on the server: the dispatcher asks before every read.
         try (PreparedStatement ps = c.prepareStatement(nextWindowEndSql)) {
             ps.setString(1, from.delivered());
-            ps.setLong(2, WINDOW_TARGET);
+            ps.setLong(2, changes);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 String tick = rs.getString(2);
