@@ -2,12 +2,15 @@ package dev.epidemic.dialect;
 
 import dev.epidemic.api.BackfillStatus;
 import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything that differs between databases: all SQL lives behind this interface, one implementation
@@ -22,6 +25,37 @@ public interface Dialect {
 
     /** Installs or changes capture on a table (no DDL when nothing differs); {@code columns} and {@code keyColumns} may be empty for "all" and "the primary key". */
     WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
+
+    /**
+     * As {@link #watch}, and makes {@code where} the table's table-wide row filter (null: none, removing one
+     * it had), checked first (docs/row-filters.md). The base of a dialect without row filters refuses one.
+     */
+    default WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns, String where)
+            throws SQLException {
+        if (where != null) {
+            throw new InvalidInputException("row filters (--where) are not supported on this database");
+        }
+        return watch(connection, table, columns, keyColumns);
+    }
+
+    /**
+     * Replaces the row filters that {@code consumer}'s handlers registered on a watched table with
+     * {@code predicates}, where {@link #EVERY_ROW} stands for a handler without a filter; each is checked
+     * first, and the capture regenerated with them in one transaction. Writes nothing when nothing changes.
+     */
+    default void registerFilters(Connection connection, String table, String consumer, Set<String> predicates) throws SQLException {
+        if (predicates.stream().anyMatch(p -> !p.equals(EVERY_ROW))) {
+            throw new InvalidInputException("row filters are not supported on this database");
+        }
+    }
+
+    /** The bit of each row filter of the table registered as {@code tableId} in the filter masks of its log rows, by predicate. */
+    default Map<String, Integer> filterBits(Connection connection, int tableId) throws SQLException {
+        return Map.of();
+    }
+
+    /** The predicate that stands for a handler without a row filter in {@link #registerFilters}. */
+    String EVERY_ROW = "";
 
     /**
      * What {@link #watch} would capture on a table, checked against the catalog without changing

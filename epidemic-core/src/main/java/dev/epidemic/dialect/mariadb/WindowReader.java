@@ -134,7 +134,7 @@ final class WindowReader implements Dialect.Reader {
     public void readWindow(Connection c, String consumer, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
-        String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at, w.table_id FROM ("
+        String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at, w.table_id, NULL FROM ("
                 + windowRows(LogState.parse(position.delivered()), end, tableIds, consumer) + ") w JOIN " + own.watchedTable()
                 + " t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
         try (PreparedStatement ps = c.prepareStatement(sql)) {

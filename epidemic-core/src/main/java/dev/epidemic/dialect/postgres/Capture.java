@@ -43,11 +43,13 @@ final class Capture {
     private final String schema;
     private final String s; // the schema, quoted
     private final OwnSchema own;
+    private final RowFilters filters;
 
     Capture(String schema, OwnSchema own) {
         this.schema = schema;
         this.s = quoteIdent(schema);
         this.own = own;
+        this.filters = new RowFilters(s);
     }
 
     /** What {@link #watch} would install on a table, found by reading the catalog only; {@code columns} null: all. */
@@ -101,27 +103,91 @@ final class Capture {
         return plan(c, table, columns, keyColumns).wanted();
     }
 
+    /** Watches the table; its row filters stay as they are. */
     WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        return watch(c, table, columns, keyColumns, false, null);
+    }
+
+    /** Watches the table with {@code where} as its table-wide row filter (null: none, removing one it had). */
+    WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, String where) throws SQLException {
+        return watch(c, table, columns, keyColumns, true, where);
+    }
+
+    private WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, boolean setWhere, String where)
+            throws SQLException {
         return inTransaction(c, () -> {
             Plan plan = plan(c, table, columns, keyColumns);
             WatchedTable wanted = plan.wanted();
+            Set<String> tableWide = !setWhere || where == null ? Set.of() : Set.of(filters.check(c, plan.info(), where));
             // Nothing to do (and no DDL, which a consumer role may not be allowed) when capture is as asked and intact.
             if (own.installedVersion(c) == OwnSchema.CURRENT_VERSION) {
                 Registration current = registration(c, plan.info().oid());
-                if (current != null && current.captures(plan) && problems(c, current, plan.all()).isEmpty()) {
+                if (current != null && current.captures(plan) && problems(c, current, plan.all()).isEmpty()
+                        && (!setWhere || filters.registered(c, current.id(), RowFilters.TABLE_WIDE).equals(tableWide))) {
                     return wanted;
                 }
             }
             own.installInTransaction(c);
             int id = register(c, plan);
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + s + ".install_capture(?)")) {
-                ps.setInt(1, id);
-                ps.execute();
+            if (setWhere) {
+                filters.replace(c, plan.info(), id, RowFilters.TABLE_WIDE, tableWide);
             }
+            installCapture(c, id);
             followSchemaChanges(c);
-            log.info("Watching {} ({} columns; key {})", plan.info().display(), plan.columns() == null ? "all" : wanted.columns(), wanted.keyColumns());
+            log.info("Watching {} ({} columns; key {}{})", plan.info().display(), plan.columns() == null ? "all" : wanted.columns(), wanted.keyColumns(),
+                    tableWide.isEmpty() ? "" : "; rows where " + tableWide.iterator().next());
             return wanted;
         });
+    }
+
+    private void installCapture(Connection c, int id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + s + ".install_capture(?)")) {
+            ps.setInt(1, id);
+            ps.execute();
+        }
+    }
+
+    /**
+     * Replaces the row filters {@code registrant} (a consumer) registered on a watched table with
+     * {@code predicates} ({@link RowFilters#EVERY_ROW} for a handler without a filter), checked first, and
+     * regenerates its capture, in one transaction. Nothing is written (nor any right needed) when nothing
+     * changes, nor for handlers without a filter on a table that has none.
+     */
+    void registerFilters(Connection c, String table, String registrant, Set<String> predicates) throws SQLException {
+        inTransaction(c, () -> {
+            TableInfo info = Catalog.resolveTable(c, table);
+            if (info == null) {
+                throw new InvalidInputException("table " + table + " does not exist");
+            }
+            Registration registration = own.installed(c) ? registration(c, info.oid()) : null;
+            if (registration == null) {
+                throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + table);
+            }
+            Set<String> wanted = new java.util.TreeSet<>();
+            for (String predicate : predicates) {
+                wanted.add(predicate.equals(RowFilters.EVERY_ROW) ? predicate : filters.check(c, info, predicate));
+            }
+            boolean everyRowOnly = wanted.stream().allMatch(RowFilters.EVERY_ROW::equals);
+            if (own.installedVersion(c) < OwnSchema.CURRENT_VERSION) {
+                if (everyRowOnly) {
+                    return; // nothing to register before there are filters at all
+                }
+                own.installInTransaction(c);
+            }
+            Set<String> current = filters.registered(c, registration.id(), registrant);
+            if (current.equals(wanted) || everyRowOnly && current.isEmpty() && !filters.filtered(c, registration.id())) {
+                return;
+            }
+            filters.replace(c, info, registration.id(), registrant, wanted);
+            installCapture(c, registration.id());
+            log.info("Row filters of consumer {} on {}: {}", registrant, info.display(), everyRowOnly ? "none" : wanted.stream()
+                    .map(p -> p.isEmpty() ? "every row" : p).toList());
+        });
+    }
+
+    /** The bit of each row filter of the table registered as {@code tableId}, by predicate; empty when it has none. */
+    Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
+        return own.installedVersion(c) >= 5 ? filters.bits(c, tableId) : Map.of();
     }
 
     private int register(Connection c, Plan plan) throws SQLException {
@@ -287,6 +353,13 @@ final class Capture {
         if (r.captureVersion() < CAPTURE_VERSION) {
             return new WatchedTable(now.schema(), now.name(), r.keyNames(), r.columnNames()); // registered by name only
         }
+        if (own.installedVersion(c) >= 5) {
+            return asWatchedNow(c, r, now).withFilters(filters.describe(c, r.id()));
+        }
+        return asWatchedNow(c, r, now);
+    }
+
+    private WatchedTable asWatchedNow(Connection c, Registration r, TableInfo now) throws SQLException {
         List<Column> live = Catalog.columnsOf(c, r.relid());
         List<String> columns = r.columnAttnums() == null ? names(live) : currentNames(live, r.columnAttnums());
         return new WatchedTable(now.schema(), now.name(), currentNames(live, r.keyAttnums()), columns);

@@ -24,7 +24,7 @@ final class OwnSchema {
 
     /** Migrations of Epidemic's own schema, applied in order; the index + 1 is the version. */
     private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__follow_schema_changes.sql",
-            "V4__backfill.sql");
+            "V4__backfill.sql", "V5__row_filters.sql");
     static final int CURRENT_VERSION = MIGRATIONS.size();
 
     private final String schema;
