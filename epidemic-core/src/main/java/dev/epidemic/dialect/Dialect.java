@@ -39,12 +39,13 @@ public interface Dialect {
     }
 
     /**
-     * Replaces the row filters that {@code consumer}'s handlers registered on a watched table with
-     * {@code predicates}, where {@link #EVERY_ROW} stands for a handler without a filter; each is checked
-     * first, and the capture regenerated with them in one transaction. Writes nothing when nothing changes.
+     * Replaces the row filters that {@code consumer}'s handlers registered with those of {@code byTable}
+     * (watched table to its handlers' conditions, {@link #EVERY_ROW} for a handler without one); what it
+     * registered on other tables goes. Each condition is checked first, and the capture of each table whose
+     * filters change is regenerated, all in one transaction. Writes nothing when nothing changes.
      */
-    default void registerFilters(Connection connection, String table, String consumer, Set<String> predicates) throws SQLException {
-        if (predicates.stream().anyMatch(p -> !p.equals(EVERY_ROW))) {
+    default void registerFilters(Connection connection, String consumer, Map<String, Set<String>> byTable) throws SQLException {
+        if (byTable.values().stream().flatMap(Set::stream).anyMatch(p -> !p.equals(EVERY_ROW))) {
             throw new InvalidInputException("row filters are not supported on this database");
         }
     }

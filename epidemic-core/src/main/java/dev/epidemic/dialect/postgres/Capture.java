@@ -130,7 +130,7 @@ final class Capture {
             own.installInTransaction(c);
             int id = register(c, plan);
             if (setWhere) {
-                filters.replace(c, plan.info(), id, RowFilters.TABLE_WIDE, tableWide);
+                filters.replace(c, plan.info().display(), id, RowFilters.TABLE_WIDE, tableWide);
             }
             installCapture(c, id);
             followSchemaChanges(c);
@@ -153,35 +153,60 @@ final class Capture {
      * regenerates its capture, in one transaction. Nothing is written (nor any right needed) when nothing
      * changes, nor for handlers without a filter on a table that has none.
      */
-    void registerFilters(Connection c, String table, String registrant, Set<String> predicates) throws SQLException {
+    void registerFilters(Connection c, String registrant, Map<String, Set<String>> byTable) throws SQLException {
         inTransaction(c, () -> {
-            TableInfo info = Catalog.resolveTable(c, table);
-            if (info == null) {
-                throw new InvalidInputException("table " + table + " does not exist");
+            // Every condition is checked before anything is written.
+            Map<Integer, Set<String>> wanted = new java.util.LinkedHashMap<>();
+            Map<Integer, TableInfo> infos = new HashMap<>();
+            for (Map.Entry<String, Set<String>> entry : byTable.entrySet()) {
+                TableInfo info = Catalog.resolveTable(c, entry.getKey());
+                if (info == null) {
+                    throw new InvalidInputException("table " + entry.getKey() + " does not exist");
+                }
+                Registration registration = own.installed(c) ? registration(c, info.oid()) : null;
+                if (registration == null) {
+                    throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + entry.getKey());
+                }
+                Set<String> predicates = new java.util.TreeSet<>();
+                for (String predicate : entry.getValue()) {
+                    predicates.add(predicate.equals(RowFilters.EVERY_ROW) ? predicate : filters.check(c, info, predicate));
+                }
+                wanted.computeIfAbsent(registration.id(), id -> new java.util.TreeSet<>()).addAll(predicates);
+                infos.put(registration.id(), info);
             }
-            Registration registration = own.installed(c) ? registration(c, info.oid()) : null;
-            if (registration == null) {
-                throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + table);
-            }
-            Set<String> wanted = new java.util.TreeSet<>();
-            for (String predicate : predicates) {
-                wanted.add(predicate.equals(RowFilters.EVERY_ROW) ? predicate : filters.check(c, info, predicate));
-            }
-            boolean everyRowOnly = wanted.stream().allMatch(RowFilters.EVERY_ROW::equals);
+            boolean anyFilter = wanted.values().stream().flatMap(Set::stream).anyMatch(p -> !p.equals(RowFilters.EVERY_ROW));
             if (own.installedVersion(c) < OwnSchema.CURRENT_VERSION) {
-                if (everyRowOnly) {
+                if (!anyFilter) {
                     return; // nothing to register before there are filters at all
                 }
                 own.installInTransaction(c);
             }
-            Set<String> current = filters.registered(c, registration.id(), registrant);
-            if (current.equals(wanted) || everyRowOnly && current.isEmpty() && !filters.filtered(c, registration.id())) {
+            if (!anyFilter && !filters.readable(c)) {
+                // A consumer role granted its rights before row filters existed (docs/security.md) starts as before.
+                log.debug("Consumer {} may not read Epidemic's row filters; its handlers without a filter are not registered", registrant);
                 return;
             }
-            filters.replace(c, info, registration.id(), registrant, wanted);
-            installCapture(c, registration.id());
-            log.info("Row filters of consumer {} on {}: {}", registrant, info.display(), everyRowOnly ? "none" : wanted.stream()
-                    .map(p -> p.isEmpty() ? "every row" : p).toList());
+            // What it registered on tables it no longer handles goes.
+            for (int id : filters.tablesOf(c, registrant)) {
+                if (!wanted.containsKey(id)) {
+                    wanted.put(id, Set.of());
+                    infos.put(id, null);
+                }
+            }
+            for (Map.Entry<Integer, Set<String>> entry : wanted.entrySet()) {
+                int id = entry.getKey();
+                Set<String> predicates = entry.getValue();
+                boolean everyRowOnly = predicates.stream().allMatch(RowFilters.EVERY_ROW::equals);
+                Set<String> current = filters.registered(c, id, registrant);
+                if (current.equals(predicates) || everyRowOnly && current.isEmpty() && !filters.filtered(c, id)) {
+                    continue;
+                }
+                TableInfo info = infos.get(id);
+                filters.replace(c, info == null ? "table #" + id : info.display(), id, registrant, predicates);
+                installCapture(c, id);
+                log.info("Row filters of consumer {} on {}: {}", registrant, info == null ? "table #" + id : info.display(),
+                        everyRowOnly ? "none" : predicates.stream().map(p -> p.isEmpty() ? "(every row)" : p).toList());
+            }
         });
     }
 

@@ -77,8 +77,8 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public void registerFilters(Connection c, String table, String consumer, Set<String> predicates) throws SQLException {
-        capture.registerFilters(c, table, consumer, predicates);
+    public void registerFilters(Connection c, String consumer, Map<String, Set<String>> byTable) throws SQLException {
+        capture.registerFilters(c, consumer, byTable);
     }
 
     @Override

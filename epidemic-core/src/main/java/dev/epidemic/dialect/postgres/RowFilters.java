@@ -151,6 +151,31 @@ final class RowFilters {
         return result;
     }
 
+    /** True when this role may read the registrations (a consumer granted its rights before they existed may not). */
+    boolean readable(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.has_table_privilege(?, 'SELECT')")) {
+            ps.setString(1, s + ".row_filter_registration");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** The registry ids of the tables {@code registrant} registered filters on. */
+    List<Integer> tablesOf(Connection c, String registrant) throws SQLException {
+        List<Integer> result = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT table_id FROM " + s + ".row_filter_registration WHERE registrant = ?")) {
+            ps.setString(1, registrant);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    result.add(rs.getInt(1));
+                }
+            }
+        }
+        return result;
+    }
+
     /** True when the table has a filter that selects rows (not only handlers without one). */
     boolean filtered(Connection c, int tableId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + s + ".row_filter_registration WHERE table_id = ? AND predicate <> '')")) {
@@ -166,7 +191,7 @@ final class RowFilters {
      * Replaces what {@code registrant} registered on the table with {@code predicates} (already checked) and
      * derives the table's filters again; the caller regenerates capture in the same transaction.
      */
-    void replace(Connection c, TableInfo table, int tableId, String registrant, Set<String> predicates) throws SQLException {
+    void replace(Connection c, String table, int tableId, String registrant, Set<String> predicates) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + s + ".row_filter_registration WHERE table_id = ? AND registrant = ?")) {
             ps.setInt(1, tableId);
             ps.setString(2, registrant);
@@ -186,7 +211,7 @@ final class RowFilters {
             ps.execute();
         } catch (SQLException e) {
             if ("54000".equals(e.getSQLState())) { // program_limit_exceeded: more than 63 filters
-                throw new InvalidInputException("row filters of " + table.display() + ": " + firstLine(e.getMessage()).replaceFirst("^ERROR: ", "")
+                throw new InvalidInputException("row filters of " + table + ": " + firstLine(e.getMessage()).replaceFirst("^ERROR: ", "")
                         + "; share conditions between handlers, or drop some");
             }
             throw e;
