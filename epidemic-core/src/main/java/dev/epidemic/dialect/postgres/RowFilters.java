@@ -108,6 +108,8 @@ final class RowFilters {
                 SELECT pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)
                   FROM rule JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = rule.oid
                  WHERE NOT (d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN (rule.ev_class, ?))
+                   AND NOT (d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid IN (SELECT id FROM procs))
+                   AND NOT (d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.refobjid IN (SELECT id FROM operators))
                    AND NOT (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid IN (SELECT atttypid FROM column_types))
                 UNION ALL
                 SELECT 'operator ' || o.oid::pg_catalog.regoperator::text || ' (not built in)'
