@@ -60,6 +60,18 @@ public final class EpidemicAdmin {
         return call(c -> dialect.checkWatch(c, table, columns, keyColumns));
     }
 
+    /**
+     * Checks, without changing anything, that {@code where} may be a row filter of {@code table}
+     * (docs/row-filters.md); a condition that is not valid there, or that uses anything but its columns,
+     * constants and built-in functions that are not volatile, is an {@link InvalidInputException}.
+     */
+    public void checkWhere(String table, String where) {
+        call(c -> {
+            dialect.checkWhere(c, table, where);
+            return null;
+        });
+    }
+
     /** Removes capture from {@code table}; with {@code purge} also drops its logged changes. False if it was not watched. */
     public boolean unwatch(String table, boolean purge) {
         return call(c -> dialect.unwatch(c, table, purge));

@@ -38,6 +38,11 @@ public interface Dialect {
         return watch(connection, table, columns, keyColumns);
     }
 
+    /** Checks that {@code where} may be a row filter of {@code table}, changing nothing; an input error otherwise. */
+    default void checkWhere(Connection connection, String table, String where) throws SQLException {
+        throw new InvalidInputException("row filters (where) are not supported on this database");
+    }
+
     /**
      * Replaces the row filters that {@code consumer}'s handlers registered with those of {@code byTable}
      * (watched table to its handlers' conditions, {@link #EVERY_ROW} for a handler without one); what it

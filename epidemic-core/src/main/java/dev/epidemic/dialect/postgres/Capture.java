@@ -210,6 +210,21 @@ final class Capture {
         });
     }
 
+    void checkWhere(Connection c, String table, String where) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            TableInfo info = Catalog.resolveTable(c, table);
+            if (info == null) {
+                throw new InvalidInputException("table " + table + " does not exist");
+            }
+            filters.check(c, info, where);
+        } finally {
+            c.rollback();
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
     /** The bit of each row filter of the table registered as {@code tableId}, by predicate; empty when it has none. */
     Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
         return own.installedVersion(c) >= 5 ? filters.bits(c, tableId) : Map.of();

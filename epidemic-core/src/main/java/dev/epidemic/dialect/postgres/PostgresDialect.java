@@ -77,6 +77,11 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
+    public void checkWhere(Connection c, String table, String where) throws SQLException {
+        capture.checkWhere(c, table, where);
+    }
+
+    @Override
     public void registerFilters(Connection c, String consumer, Map<String, Set<String>> byTable) throws SQLException {
         capture.registerFilters(c, consumer, byTable);
     }
