@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.RowFilter;
 import dev.epidemic.dialect.mariadb.Catalog.Column;
 import dev.epidemic.dialect.mariadb.Catalog.Table;
 import org.slf4j.Logger;
@@ -108,7 +109,8 @@ final class Registry {
             Registration registration = installation.installed(c) ? registration(c, info) : null;
             WatchedTable before = registration == null ? null : registration.watched();
             boolean current = installation.installedVersion(c) == Installation.VERSION;
-            Set<String> tableWideBefore = registration == null || !current ? Set.of() : filters.registered(c, registration.id(), RowFilters.TABLE_WIDE);
+            Set<String> tableWideBefore = registration == null || !current || !setWhere ? Set.of()
+                    : filters.registered(c, registration.id(), RowFilters.TABLE_WIDE);
             if (before != null && current && before.keyColumns().equals(wanted.keyColumns()) && before.columns().equals(wanted.columns())
                     && Boolean.valueOf(plan.allColumns()).equals(registration.allColumns()) && capture.present(c, info)
                     && (!setWhere || tableWideBefore.equals(tableWide))) {
@@ -483,6 +485,10 @@ final class Registry {
         List<String> primaryKey = catalog.primaryKey(c, r.table());
         if (!r.keys().equals(primaryKey) && live.containsAll(r.keys())) {
             command.append(" --key ").append(String.join(",", r.keys()));
+        }
+        if (installation.installedVersion(c) >= 4 && readable(c)) {
+            // watch states the whole capture: without its --where, the table-wide filter would go
+            command.append(RowFilter.option(filters.registered(c, r.id(), RowFilters.TABLE_WIDE).stream().findFirst().orElse(null)));
         }
         return command.toString();
     }

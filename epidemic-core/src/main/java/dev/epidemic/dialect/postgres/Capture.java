@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.epidemic.dialect.RowFilter;
+
 import static dev.epidemic.dialect.Jdbc.execute;
 import static dev.epidemic.dialect.Jdbc.firstLine;
 import static dev.epidemic.dialect.Jdbc.inTransaction;
@@ -495,7 +497,8 @@ final class Capture {
         List<String> keyNow = currentNames(live, r.keyAttnums());
         String repair = "epidemic watch " + table
                 + (r.columnAttnums() == null ? "" : " --columns " + columnList(currentNames(live, r.columnAttnums())))
-                + (r.keyIsPrimary() || keyNow.isEmpty() ? "" : " --key " + columnList(keyNow));
+                + (r.keyIsPrimary() || keyNow.isEmpty() ? "" : " --key " + columnList(keyNow))
+                + RowFilter.option(tableWideFilter(c, r)); // watch states the whole capture: without it, the filter would go
         if (!problems.broken().isEmpty()) {
             List<String> all = new ArrayList<>(problems.broken());
             all.addAll(problems.notFollowed());
@@ -509,6 +512,14 @@ final class Capture {
         boolean isEmpty() {
             return broken.isEmpty() && notFollowed.isEmpty();
         }
+    }
+
+    /** The table-wide row filter of the registration, or null (also when this role may not read the filters). */
+    private String tableWideFilter(Connection c, Registration r) throws SQLException {
+        if (own.installedVersion(c) < 5 || !filters.readable(c)) {
+            return null;
+        }
+        return filters.registered(c, r.id(), RowFilters.TABLE_WIDE).stream().findFirst().orElse(null);
     }
 
     /** {@code live}: the table's columns now. */
@@ -530,6 +541,14 @@ final class Capture {
                     notFollowed.add("watched column " + known + " was dropped and is no longer captured (the other columns are)");
                 } else if (!now.equals(known)) {
                     notFollowed.add("watched column " + known + " was renamed to " + now + " and capture has not followed (it reads as null, and its updates alone are not logged)");
+                }
+            }
+        }
+        if (own.installedVersion(c) >= 5 && filters.readable(c)) {
+            TableInfo table = Catalog.tableByOid(c, r.relid());
+            if (table != null) {
+                for (String invalid : filters.invalid(c, r.id(), table)) {
+                    notFollowed.add("row filter " + invalid + ", so it selects every row; register it again with the table's current column names");
                 }
             }
         }

@@ -164,6 +164,40 @@ final class RowFilters {
         }
     }
 
+    /**
+     * The table's filters that are no longer valid conditions on it (a column they name was dropped or
+     * renamed), each with the server's reason; capture counts them as selecting every row (mask_sql in V5).
+     */
+    List<String> invalid(Connection c, int tableId, TableInfo table) throws SQLException {
+        List<String> result = new ArrayList<>();
+        Map<String, Integer> bits = bits(c, tableId);
+        if (bits.isEmpty()) {
+            return result;
+        }
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            for (String predicate : bits.keySet()) {
+                Savepoint savepoint = c.setSavepoint();
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+                    st.executeQuery("SELECT 1 FROM ONLY " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " r WHERE ("
+                            + predicate + ") LIMIT 0").close();
+                } catch (SQLException e) {
+                    result.add("(" + predicate + ") is no longer valid (" + firstLine(e.getMessage()).replaceFirst("^ERROR: ", "") + ")");
+                } finally {
+                    c.rollback(savepoint);
+                }
+            }
+        } finally {
+            if (autoCommit) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        }
+        return result;
+    }
+
     /** The registry ids of the tables {@code registrant} registered filters on. */
     List<Integer> tablesOf(Connection c, String registrant) throws SQLException {
         List<Integer> result = new ArrayList<>();
