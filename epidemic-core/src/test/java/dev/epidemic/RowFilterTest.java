@@ -147,6 +147,20 @@ class RowFilterTest {
     }
 
     @Test
+    void aChangeLoggedBeforeTheTableHadFiltersReachesEveryHandler() {
+        Target db = accounts();
+        db.admin().watch("accounts", List.of(), List.of());
+        db.exec("INSERT INTO accounts VALUES (1, 'asia', true, 1)"); // logged without a mask: no filter then
+        Collector eu = new Collector();
+        try (Epidemic ignored = db.engine().consumer("c").handle("accounts", List.of(), eu).where("region = 'eu'").build().start()) {
+            db.exec("INSERT INTO accounts VALUES (2, 'asia', true, 1)", "INSERT INTO accounts VALUES (3, 'eu', true, 1)");
+            awaitSize(eu, 2);
+        }
+        assertThat(ops(eu)).containsExactly("I1", "I3");
+        assertThat(logged(db)).isEqualTo(2);
+    }
+
+    @Test
     void watchWithoutWhereRemovesTheTableWideFilter() {
         Target db = accounts();
         EpidemicAdmin admin = db.admin();

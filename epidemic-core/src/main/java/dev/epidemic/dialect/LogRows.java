@@ -38,8 +38,8 @@ public final class LogRows {
         int tableId = withTableId ? rs.getInt(i + 1) : 0;
         Long mask = null;
         if (withTableId) {
-            long bits = rs.getLong(i + 2);
-            mask = rs.wasNull() ? null : bits;
+            Object bits = rs.getObject(i + 2); // (MariaDB's driver: wasNull does not always tell NULL from 0)
+            mask = bits == null ? null : ((Number) bits).longValue();
         }
         return new LogRow(id, txid, txLastId, tableId, table, op, key, old, newValues, at, mask);
     }

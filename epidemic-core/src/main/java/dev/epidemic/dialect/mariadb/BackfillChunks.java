@@ -280,9 +280,9 @@ final class BackfillChunks implements Dialect.Backfills {
         }
         List<String> binds = new ArrayList<>();
         // A table with row filters: each READ carries their mask, computed as the capture triggers compute it.
-        String mask = RowFilters.mask("r", registry.filterBits(c, source.tableId()), source.table(), source.all());
+        String filterMask = RowFilters.mask("r", registry.filterBits(c, source.tableId()), source.table(), source.all());
         String sql = "SELECT " + String.join(", ", texts) + ", " + Capture.json("r", source.keys(), source.all()) + ", "
-                + Capture.json("r", source.columns(), source.all()) + ", " + (mask == null ? "NULL" : mask) + " FROM " + source.table().quoted() + " r WHERE "
+                + Capture.json("r", source.columns(), source.all()) + ", " + (filterMask == null ? "NULL" : filterMask) + " FROM " + source.table().quoted() + " r WHERE "
                 + range(source, afterKey, binds) + filter(condition) + " ORDER BY " + keyOrder(source) + " LIMIT " + limit
                 + " LOCK IN SHARE MODE NOWAIT";
         List<Read> reads = new ArrayList<>(Math.min(limit, 10_000));
@@ -293,8 +293,8 @@ final class BackfillChunks implements Dialect.Backfills {
                 for (int i = 1; i <= keys; i++) {
                     key.add(rs.getString(i));
                 }
-                long bits = rs.getLong(keys + 3);
-                reads.add(new Read(key, rs.getString(keys + 1), rs.getString(keys + 2), rs.wasNull() ? null : bits));
+                Object mask = rs.getObject(keys + 3); // (getLong and wasNull do not tell a NULL literal's column from 0)
+                reads.add(new Read(key, rs.getString(keys + 1), rs.getString(keys + 2), mask == null ? null : ((Number) mask).longValue()));
             }
         }
         return reads;
