@@ -191,6 +191,13 @@ class RowFilterTest {
         assertThat(state(db)).isEqualTo(before);
         db.exec("INSERT INTO accounts VALUES (1, 'eu', false, 1)");
         assertThat(logged(db)).isZero(); // the filter in place still filters
+
+        // A consumer's bad filter on a table not watched yet: nothing is installed for it either.
+        db.exec("CREATE TABLE unwatched (id int PRIMARY KEY, v int)");
+        List<String> fresh = state(db);
+        assertThatThrownBy(() -> db.engine().consumer("d").handle("unwatched", List.of(), new Collector()).where("nope = 1").build().start())
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("unwatched");
+        assertThat(state(db)).isEqualTo(fresh);
     }
 
     /** The catalog, Epidemic's registrations and its capture code, to compare before and after. */

@@ -329,6 +329,14 @@ public final class Epidemic implements Runnable, AutoCloseable {
                              Map<String, List<Registration>> resolved, List<String> tables, boolean startAtPresent) {
             try (Connection c = dataSource.getConnection()) {
                 dialect.install(c);
+                // Every row filter is checked before anything is watched: a bad one changes nothing.
+                for (Map.Entry<String, List<Registration>> entry : registrations.entrySet()) {
+                    for (Registration r : entry.getValue()) {
+                        if (r.where() != null) {
+                            dialect.checkWhere(c, entry.getKey(), r.where());
+                        }
+                    }
+                }
                 resolved.clear();
                 Map<String, Set<String>> filters = new LinkedHashMap<>();
                 for (Map.Entry<String, List<Registration>> entry : registrations.entrySet()) {

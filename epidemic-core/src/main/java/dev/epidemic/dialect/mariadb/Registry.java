@@ -111,9 +111,9 @@ final class Registry {
             boolean current = installation.installedVersion(c) == Installation.VERSION;
             Set<String> tableWideBefore = registration == null || !current || !setWhere ? Set.of()
                     : filters.registered(c, registration.id(), RowFilters.TABLE_WIDE);
-            if (before != null && current && before.keyColumns().equals(wanted.keyColumns()) && before.columns().equals(wanted.columns())
+            if (before != null && before.keyColumns().equals(wanted.keyColumns()) && before.columns().equals(wanted.columns())
                     && Boolean.valueOf(plan.allColumns()).equals(registration.allColumns()) && capture.present(c, info)
-                    && (!setWhere || tableWideBefore.equals(tableWide))) {
+                    && (!setWhere || current && tableWideBefore.equals(tableWide))) {
                 return wanted;
             }
             boolean freshSchema = !installation.installed(c);
@@ -333,7 +333,7 @@ final class Registry {
         if (!installation.installed(c)) {
             return List.of();
         }
-        boolean filtered = installation.installedVersion(c) >= 4;
+        boolean filtered = installation.installedVersion(c) >= 4 && readable(c);
         List<WatchedTable> result = new ArrayList<>();
         for (Registration r : registrations(c, " ORDER BY schema_name, table_name")) {
             result.add(filtered ? r.watched().withFilters(filters.describe(c, r.id())) : r.watched());

@@ -395,7 +395,7 @@ final class Capture {
         if (r.captureVersion() < CAPTURE_VERSION) {
             return new WatchedTable(now.schema(), now.name(), r.keyNames(), r.columnNames()); // registered by name only
         }
-        if (own.installedVersion(c) >= 5) {
+        if (own.installedVersion(c) >= 5 && filters.readable(c)) {
             return asWatchedNow(c, r, now).withFilters(filters.describe(c, r.id()));
         }
         return asWatchedNow(c, r, now);
