@@ -131,13 +131,25 @@ public interface Dialect {
 
     PruneResult prune(Connection connection) throws SQLException;
 
+    /**
+     * Where a read window ends.
+     *
+     * @param snapshot the window's upper snapshot
+     * @param present  true when it is the present; false when it is a snapshot recorded on the way (a tick),
+     *                 and more may be committed after it
+     */
+    record WindowEnd(String snapshot, boolean present) {
+    }
+
     /** Reading the log: a window is fixed by two snapshots, and no later commit can enter it. */
     interface Reader {
         /**
-         * A snapshot of which transactions are committed now: the upper bound of the next read window after
-         * {@code from} (a dialect that tracks gaps needs the position to describe the window).
+         * The upper bound of the next read window after {@code from}: a snapshot of which transactions are
+         * committed now, or, when {@code from} is far behind, an earlier one on the way there, so that no
+         * window has to be ordered whole with a long backlog in it (a dialect that tracks gaps needs the
+         * position to describe the window).
          */
-        String currentSnapshot(Connection connection, Position from) throws SQLException;
+        WindowEnd nextWindowEnd(Connection connection, Position from) throws SQLException;
 
         /** True when nothing can have committed between the two snapshots, so the window is certainly empty. */
         boolean sameSnapshot(String a, String b);

@@ -5,6 +5,7 @@ import dev.epidemic.api.FailurePolicy;
 import dev.epidemic.api.HandlerFailedException;
 import dev.epidemic.api.RejectedChangeException;
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.Dialect.WindowEnd;
 import dev.epidemic.dialect.LogRow;
 import dev.epidemic.dialect.Position;
 import dev.epidemic.dialect.StoredDeadLetter;
@@ -221,7 +222,7 @@ public final class Dispatcher {
                 sleep(pass.retryAfterMillis);
                 continue;
             }
-            if (pass.delivered > 0) {
+            if (pass.delivered > 0 || pass.more) {
                 lastActivity = System.nanoTime();
                 idleStep = 0;
                 if (waiting) {
@@ -252,8 +253,14 @@ public final class Dispatcher {
         }
     }
 
-    /** The outcome of reading one window: how many changes were handed over, and when to retry (-1: no failure). */
-    private record Pass(int delivered, long retryAfterMillis) {
+    /**
+     * The outcome of reading one window: how many changes were handed over, when to retry (-1: no
+     * failure), and whether the window ended before the present, so that more is there to read at once.
+     */
+    private record Pass(int delivered, long retryAfterMillis, boolean more) {
+        Pass(int delivered, long retryAfterMillis) {
+            this(delivered, retryAfterMillis, false);
+        }
     }
 
     /**
@@ -272,10 +279,10 @@ public final class Dispatcher {
         reading = true;
         try {
             long started = System.nanoTime();
-            boolean present = position.window() == null; // else a pinned window: re-read after a failure or a stop
+            boolean pinned = position.window() != null; // a window re-read after a failure or a stop
             foundAny = false;
             Pass pass = readWindow(reader, committer, tableIds);
-            if (present && !foundAny) {
+            if (!pinned && !pass.more && !foundAny) {
                 if (caughtUpSince == NOT_CAUGHT_UP) {
                     caughtUpSince = started; // nothing was pending at the snapshot this read took
                 }
@@ -289,9 +296,11 @@ public final class Dispatcher {
     }
 
     private Pass readWindow(Connection reader, Connection committer, int[] tableIds) throws SQLException {
-        String upTo = position.window() != null ? position.window() : dialect.reader().currentSnapshot(reader, position);
+        WindowEnd end = position.window() != null ? new WindowEnd(position.window(), false) : dialect.reader().nextWindowEnd(reader, position);
+        String upTo = end.snapshot();
+        boolean more = !end.present(); // the window ends before the present: read on at once, even if it was empty
         if (position.window() == null && dialect.reader().sameSnapshot(upTo, position.delivered())) {
-            return new Pass(0, -1);
+            return new Pass(0, -1, false);
         }
         List<Entry> chunk = new ArrayList<>();
         int[] delivered = {0};
@@ -352,7 +361,7 @@ public final class Dispatcher {
             // that position is stored with it (one store per window, not two).
             Pass pass = deliverChunk(chunk, upTo, true, committer);
             delivered[0] += pass.delivered;
-            return new Pass(delivered[0], pass.retryAfterMillis);
+            return new Pass(delivered[0], pass.retryAfterMillis, more);
         }
         position = position.windowDone(upTo);
         // An empty window moves the position only in memory; it is stored now and then, which is safe
@@ -360,7 +369,7 @@ public final class Dispatcher {
         if (delivered[0] > 0 || System.nanoTime() - lastStoreNanos > STORE_IDLE_POSITION_EVERY.toNanos()) {
             store(committer);
         }
-        return new Pass(delivered[0], -1);
+        return new Pass(delivered[0], -1, more);
     }
 
     /** The {@link LogRow#NOT_CAPTURED} markers of one table in a window: changes that capture could not log. */

@@ -1,6 +1,7 @@
 package dev.epidemic.dialect.mariadb;
 
 import dev.epidemic.dialect.Dialect;
+import dev.epidemic.dialect.Dialect.WindowEnd;
 import dev.epidemic.dialect.Dialect.RowSink;
 import dev.epidemic.dialect.Jdbc;
 import dev.epidemic.dialect.LogRows;
@@ -47,7 +48,7 @@ final class WindowReader implements Dialect.Reader {
      * measures the new gaps' bounds and marks the gaps whose transactions have all ended.
      */
     @Override
-    public String currentSnapshot(Connection c, Position from) throws SQLException {
+    public WindowEnd nextWindowEnd(Connection c, Position from) throws SQLException {
         LogState state = LogState.parse(from.delivered());
         List<Gap> gaps = new ArrayList<>();
         long highWater = consistently(c, () -> {
@@ -70,7 +71,7 @@ final class WindowReader implements Dialect.Reader {
                 });
             }
         }
-        return new LogState(highWater, gaps).text();
+        return new WindowEnd(new LogState(highWater, gaps).text(), true);
     }
 
     /** The ids in {@code state}'s gaps that are in the log now. */

@@ -45,6 +45,7 @@ final class BackfillChunks implements Dialect.Backfills {
     private final String schema;
     private final String s; // the schema, quoted
     private final OwnSchema own;
+    private volatile Boolean mayTick; // whether the role may record ticks; asked once
 
     BackfillChunks(String schema, OwnSchema own) {
         this.schema = schema;
@@ -228,20 +229,49 @@ final class BackfillChunks implements Dialect.Backfills {
                 + " pg_catalog.pg_current_xact_id(), " + source.tableId() + ", 'R', x.k, NULL, "
                 + pick("x.j", source.columns()) + ", pg_catalog.statement_timestamp(), " + backfill + (mask == null ? "" : ", x.m")
                 + " FROM rows x, " + s + ".log_state st" + (mask == null ? "" : " WHERE x.m <> 0");
+        long logged;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             int i = bindKey(ps, 1, afterKey);
             bindKey(ps, i, endKey);
-            return ps.executeUpdate();
+            logged = ps.executeUpdate();
+        }
+        if (logged > 0) {
+            tickIfDue(c, logged);
+        }
+        return logged;
+    }
+
+    /**
+     * Records a tick (V5__ticks.sql) when the chunk's last id crossed a multiple of 4096, as capture does,
+     * so that a consumer far behind a big backfill reads it in windows of a few thousand changes. A role
+     * without the right to record ticks (it is the installer's, and optional) records none.
+     */
+    private void tickIfDue(Connection c, long logged) throws SQLException {
+        if (mayTick == null) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.has_function_privilege(?, 'EXECUTE')")) {
+                ps.setString(1, s + ".log_tick(bigint)");
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    mayTick = rs.getBoolean(1);
+                }
+            }
+        }
+        if (mayTick) {
+            String id = "pg_catalog.currval(" + quoteLiteral(s + ".change_id_seq") + "::pg_catalog.regclass)";
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + s + ".log_tick(" + id + ") WHERE " + id + " % 4096 < ?")) {
+                ps.setLong(1, logged);
+                ps.execute();
+            }
         }
     }
 
     /**
-     * The SQL of the filter mask of a row r of the table, as capture computes it (mask_sql in V5), or null
+     * The SQL of the filter mask of a row r of the table, as capture computes it (mask_sql in V6__row_filters.sql), or null
      * when the table has no row filter. The filters were checked when registered; here they run with the
      * rights of the role that runs the backfill.
      */
     private String filterMask(Connection c, int tableId) throws SQLException {
-        if (own.installedVersion(c) < 5) {
+        if (own.installedVersion(c) < OwnSchema.ROW_FILTERS) {
             return null;
         }
         List<String> parts = new ArrayList<>();

@@ -229,7 +229,7 @@ final class Capture {
 
     /** The bit of each row filter of the table registered as {@code tableId}, by predicate; empty when it has none. */
     Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
-        return own.installedVersion(c) >= 5 ? filters.bits(c, tableId) : Map.of();
+        return own.installedVersion(c) >= OwnSchema.ROW_FILTERS ? filters.bits(c, tableId) : Map.of();
     }
 
     private int register(Connection c, Plan plan) throws SQLException {
@@ -395,7 +395,7 @@ final class Capture {
         if (r.captureVersion() < CAPTURE_VERSION) {
             return new WatchedTable(now.schema(), now.name(), r.keyNames(), r.columnNames()); // registered by name only
         }
-        if (own.installedVersion(c) >= 5 && filters.readable(c)) {
+        if (own.installedVersion(c) >= OwnSchema.ROW_FILTERS && filters.readable(c)) {
             return asWatchedNow(c, r, now).withFilters(filters.describe(c, r.id()));
         }
         return asWatchedNow(c, r, now);
@@ -516,7 +516,7 @@ final class Capture {
 
     /** The table-wide row filter of the registration, or null (also when this role may not read the filters). */
     private String tableWideFilter(Connection c, Registration r) throws SQLException {
-        if (own.installedVersion(c) < 5 || !filters.readable(c)) {
+        if (own.installedVersion(c) < OwnSchema.ROW_FILTERS || !filters.readable(c)) {
             return null;
         }
         return filters.registered(c, r.id(), RowFilters.TABLE_WIDE).stream().findFirst().orElse(null);
@@ -544,7 +544,7 @@ final class Capture {
                 }
             }
         }
-        if (own.installedVersion(c) >= 5 && filters.readable(c)) {
+        if (own.installedVersion(c) >= OwnSchema.ROW_FILTERS && filters.readable(c)) {
             TableInfo table = Catalog.tableByOid(c, r.relid());
             if (table != null) {
                 for (String invalid : filters.invalid(c, r.id(), table)) {

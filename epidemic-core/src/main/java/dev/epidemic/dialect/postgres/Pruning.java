@@ -73,6 +73,8 @@ final class Pruning {
                 log.warn("Prune skipped log slot {}: it is busy ({}); the next prune will take it", slot, firstLine(e.getMessage()));
             }
         }
+        // A tick at or before every consumer's position can no longer end anyone's window.
+        execute(c, "DELETE FROM " + s + ".tick WHERE snap_xmax <= (SELECT min(pg_catalog.pg_snapshot_xmax(cs.delivered)) FROM " + s + ".consumer cs)");
         long retained = queryInt(c, "SELECT count(*) FROM " + s + ".change_log");
         log.info("Pruned {} changes; {} retained for {} consumers", deleted, retained, consumers);
         return new PruneResult(deleted, retained, consumers);

@@ -24,7 +24,7 @@ import static dev.epidemic.dialect.SqlText.quoteIdent;
 /**
  * Row filters on PostgreSQL (docs/row-filters.md): checking a condition before it may enter a capture
  * function, and the registry of who registered which filter on which table ({@code row_filter_registration},
- * from which {@code sync_filters} in V5 derives the filters and their bits).
+ * from which {@code sync_filters} in V6__row_filters.sql derives the filters and their bits).
  *
  * <p>A capture function is {@code SECURITY DEFINER}: a filter runs with Epidemic's rights on every write.
  * So a condition is compiled once, with the capture function's own {@code search_path}, into a temporary
@@ -166,7 +166,7 @@ final class RowFilters {
 
     /**
      * The table's filters that are no longer valid conditions on it (a column they name was dropped or
-     * renamed), each with the server's reason; capture counts them as selecting every row (mask_sql in V5).
+     * renamed), each with the server's reason; capture counts them as selecting every row (mask_sql in V6__row_filters.sql).
      */
     List<String> invalid(Connection c, int tableId, TableInfo table) throws SQLException {
         List<String> result = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.epidemic.dialect.postgres;
 
 import dev.epidemic.dialect.Dialect;
 import dev.epidemic.dialect.Dialect.RowSink;
+import dev.epidemic.dialect.Dialect.WindowEnd;
 import dev.epidemic.dialect.LogRows;
 import dev.epidemic.dialect.Position;
 
@@ -20,18 +21,46 @@ import static dev.epidemic.dialect.Jdbc.inTransaction;
  * order.
  */
 final class WindowReader implements Dialect.Reader {
+    /**
+     * About how many changes a window cut at ticks holds: enough that a window's own cost (a snapshot, a
+     * query, a stored position: a few milliseconds) is small beside delivering it, few enough that ordering
+     * it takes milliseconds, not seconds.
+     */
+    static final long WINDOW_TARGET = 32_768;
+    /** Ticks looked at per window end: more than a window of {@link #WINDOW_TARGET} changes spans. */
+    private static final int TICKS_CONSIDERED = 64;
+
     private final String s; // the schema, quoted
+    private final String nextWindowEndSql;
 
     WindowReader(String quotedSchema) {
         this.s = quotedSchema;
+        // One statement, so the present and the ticks are read in the same snapshot: a tick counts only if
+        // it is later than the delivered snapshot and earlier than the present.
+        this.nextWindowEndSql = "WITH now AS (SELECT pg_catalog.pg_current_snapshot() AS snap),"
+                + " ticks AS (SELECT t.snap, t.last_id FROM " + s + ".tick t, now"
+                + "  WHERE t.snap_xmax > pg_catalog.pg_snapshot_xmax(?::pg_snapshot) AND t.snap_xmax < pg_catalog.pg_snapshot_xmax(now.snap)"
+                + "  ORDER BY t.snap_xmax LIMIT " + TICKS_CONSIDERED + ")"
+                + " SELECT now.snap::text, (SELECT k.snap::text FROM ticks k WHERE k.last_id <= (SELECT min(f.last_id) FROM ticks f) + ?"
+                + "  ORDER BY k.last_id DESC LIMIT 1) FROM now";
     }
 
+    /**
+     * The present, unless ticks were recorded between {@code from} and it: then the latest tick that keeps
+     * the window to about {@link #WINDOW_TARGET} changes past the first tick. A window ends at a snapshot
+     * taken after the delivered one and before the present, so it is a window like any other.
+     */
     @Override
-    public String currentSnapshot(Connection c, Position from) throws SQLException {
+    public WindowEnd nextWindowEnd(Connection c, Position from) throws SQLException {
         // Prepared, so that pgjdbc keeps it prepared on the server: the dispatcher asks before every read.
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_current_snapshot()::text"); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getString(1);
+        try (PreparedStatement ps = c.prepareStatement(nextWindowEndSql)) {
+            ps.setString(1, from.delivered());
+            ps.setLong(2, WINDOW_TARGET);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                String tick = rs.getString(2);
+                return tick != null ? new WindowEnd(tick, false) : new WindowEnd(rs.getString(1), true);
+            }
         }
     }
 

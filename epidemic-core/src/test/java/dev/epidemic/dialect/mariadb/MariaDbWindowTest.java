@@ -38,14 +38,14 @@ class MariaDbWindowTest {
             a.setAutoCommit(false);
             sa.execute("INSERT INTO t VALUES (1, 'A'), (2, 'A')");
             sb.execute("INSERT INTO t VALUES (3, 'B')");
-            String upTo = dialect.reader().currentSnapshot(reader, start);
+            String upTo = dialect.reader().nextWindowEnd(reader, start).snapshot();
             // when A commits before the window is read,
             a.commit();
             // then the window holds B alone, although A's rows lie in its id range now,
             assertThat(read(dialect, reader, start, upTo)).hasSize(1).allMatch(json -> json.contains("\"B\""));
             // and the next window holds A, whole.
             Position next = start.windowDone(upTo);
-            assertThat(read(dialect, reader, next, dialect.reader().currentSnapshot(reader, next)))
+            assertThat(read(dialect, reader, next, dialect.reader().nextWindowEnd(reader, next).snapshot()))
                     .hasSize(2).allMatch(json -> json.contains("\"A\""));
         }
     }

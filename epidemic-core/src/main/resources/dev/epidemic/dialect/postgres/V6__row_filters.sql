@@ -1,4 +1,4 @@
--- Epidemic's own schema, version 5: row filters (docs/row-filters.md). ${schema} is the quoted schema name,
+-- Epidemic's own schema, version 6: row filters (docs/row-filters.md). ${schema} is the quoted schema name,
 -- ${schema_literal} the same name as a string literal.
 --
 -- A row filter is a condition over a watched table's own columns. Filters are registered by `watch --where`
@@ -106,7 +106,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
                 ELSE ${schema}.into_slots(p_rows) END
 $fn$;
 
--- install_capture of V3, with row filters.
+-- install_capture of V3, with row filters (V5 changed only into_slots, which both branches call).
 CREATE OR REPLACE FUNCTION ${schema}.install_capture(p_id integer) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -148,7 +148,7 @@ BEGIN
     mask := ${schema}.mask_sql(p_id, rel);
 
     -- Each part lists, for the log insert, the columns after slot and before id (see into_slots).
-    -- With row filters (V5) each row carries the mask of the filters it matches (old or new row, for an
+    -- With row filters (V6) each row carries the mask of the filters it matches (old or new row, for an
     -- UPDATE), and a row that matches none is not logged at all.
     masked := CASE WHEN mask IS NULL THEN '' ELSE ', x.m' END;
     rows_insert := format('SELECT pg_current_xact_id(), %s, ''I''::"char", %s, NULL::jsonb, %s, statement_timestamp()%s'
