@@ -123,6 +123,38 @@ class RowFilterTest {
     }
 
     @Test
+    void consumersStartingTogetherEachRegisterTheirOwnFilter() throws Exception {
+        Target db = accounts();
+        db.admin().watch("accounts", List.of(), List.of());
+        List<String> regions = List.of("eu", "us", "asia", "africa");
+        List<Collector> collectors = regions.stream().map(r -> new Collector()).toList();
+        List<java.util.concurrent.CompletableFuture<Epidemic>> starting = new ArrayList<>();
+        for (int i = 0; i < regions.size(); i++) {
+            Epidemic.Builder builder = db.engine().consumer(regions.get(i)).handle("accounts", List.of(), collectors.get(i))
+                    .where("region = '" + regions.get(i) + "'");
+            starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> builder.build().start()));
+        }
+        List<Epidemic> started = new ArrayList<>();
+        try {
+            for (var future : starting) {
+                started.add(future.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            db.exec("INSERT INTO accounts VALUES (1, 'eu', true, 1), (2, 'us', true, 1), (3, 'asia', true, 1), (4, 'africa', true, 1),"
+                    + " (5, 'moon', true, 1)");
+            for (Collector collector : collectors) {
+                awaitSize(collector, 1);
+            }
+        } finally {
+            started.forEach(Epidemic::close);
+        }
+        for (int i = 0; i < regions.size(); i++) {
+            assertThat(ops(collectors.get(i))).containsExactly("I" + (i + 1));
+        }
+        assertThat(logged(db)).isEqualTo(4);
+        assertThat(db.admin().list().get(0).filters()).hasSize(4);
+    }
+
+    @Test
     void aRowNoFilterSelectsIsNotLoggedUntilTheFilterIsGone() {
         Target db = accounts();
         db.admin().watch("accounts", List.of(), List.of());

@@ -228,6 +228,13 @@ final class RowFilters {
      * derives the table's filters again; the caller regenerates capture in the same transaction.
      */
     void replace(Connection c, String table, int tableId, String registrant, Set<String> predicates) throws SQLException {
+        // One change of a table's filters at a time, locked before the registrations are touched: their foreign
+        // key share-locks the table's registry row, which two consumers starting together would then both hold
+        // and each wait for the other to give up (sync_filters locks the row too).
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + s + ".watched_table WHERE id = ? FOR UPDATE")) {
+            ps.setInt(1, tableId);
+            ps.executeQuery().close();
+        }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + s + ".row_filter_registration WHERE table_id = ? AND registrant = ?")) {
             ps.setInt(1, tableId);
             ps.setString(2, registrant);

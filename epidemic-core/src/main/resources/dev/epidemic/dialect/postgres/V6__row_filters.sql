@@ -44,6 +44,9 @@ DECLARE
     b integer;
     nb integer;
 BEGIN
+    -- One change of a table's filters at a time (two consumers starting together; RowFilters.replace took
+    -- this lock already): the second waits until the first commits, and regenerates capture after it.
+    SELECT w.next_filter_bit INTO nb FROM ${schema}.watched_table w WHERE w.id = p_id FOR UPDATE;
     SELECT coalesce(array_agg(DISTINCT r.predicate) FILTER (WHERE r.predicate <> ''), '{}') INTO wanted
       FROM ${schema}.row_filter_registration r WHERE r.table_id = p_id;
     IF cardinality(wanted) > 0 AND NOT 'true' = ANY (wanted)
@@ -56,7 +59,6 @@ BEGIN
             MESSAGE = 'a table can have at most 63 distinct row filters, not ' || cardinality(wanted);
     END IF;
     DELETE FROM ${schema}.row_filter f WHERE f.table_id = p_id AND f.predicate <> ALL (wanted);
-    SELECT w.next_filter_bit INTO nb FROM ${schema}.watched_table w WHERE w.id = p_id FOR UPDATE;
     FOREACH p IN ARRAY wanted LOOP
         IF NOT EXISTS (SELECT 1 FROM ${schema}.row_filter f WHERE f.table_id = p_id AND f.predicate = p) THEN
             SELECT (nb + g.i) % 63 INTO b FROM generate_series(0, 62) g(i)
