@@ -2,6 +2,7 @@ package dev.epidemic.dialect.postgres;
 
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.RowFilter;
 import dev.epidemic.dialect.postgres.Catalog.Column;
 import dev.epidemic.dialect.postgres.Catalog.TableInfo;
 import org.slf4j.Logger;
@@ -16,11 +17,11 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import dev.epidemic.dialect.RowFilter;
+import java.util.TreeSet;
 
 import static dev.epidemic.dialect.Jdbc.execute;
 import static dev.epidemic.dialect.Jdbc.firstLine;
@@ -158,7 +159,7 @@ final class Capture {
     void registerFilters(Connection c, String registrant, Map<String, Set<String>> byTable) throws SQLException {
         inTransaction(c, () -> {
             // Every condition is checked before anything is written.
-            Map<Integer, Set<String>> wanted = new java.util.LinkedHashMap<>();
+            Map<Integer, Set<String>> wanted = new LinkedHashMap<>();
             Map<Integer, TableInfo> infos = new HashMap<>();
             for (Map.Entry<String, Set<String>> entry : byTable.entrySet()) {
                 TableInfo info = Catalog.resolveTable(c, entry.getKey());
@@ -169,11 +170,11 @@ final class Capture {
                 if (registration == null) {
                     throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + entry.getKey());
                 }
-                Set<String> predicates = new java.util.TreeSet<>();
+                Set<String> predicates = new TreeSet<>();
                 for (String predicate : entry.getValue()) {
                     predicates.add(predicate.equals(RowFilters.EVERY_ROW) ? predicate : filters.check(c, info, predicate));
                 }
-                wanted.computeIfAbsent(registration.id(), id -> new java.util.TreeSet<>()).addAll(predicates);
+                wanted.computeIfAbsent(registration.id(), id -> new TreeSet<>()).addAll(predicates);
                 infos.put(registration.id(), info);
             }
             boolean anyFilter = wanted.values().stream().flatMap(Set::stream).anyMatch(p -> !p.equals(RowFilters.EVERY_ROW));
