@@ -74,8 +74,8 @@ final class RowFilters {
      */
     String check(Connection c, Table table, List<Column> columns, String where) throws SQLException {
         String condition = RowFilter.check(where, table.display());
-        tokens(condition, table, columns); // the allow-list
-        String sql = "SELECT (" + condition + ") FROM " + table.quoted() + " LIMIT 0";
+        // The allow-list, then the server, on the condition as the triggers will hold it (each column read from a row).
+        String sql = "SELECT (" + over("r", condition, table, columns) + ") FROM " + table.quoted() + " r LIMIT 0";
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             ResultSetMetaData md = rs.getMetaData();
             int type = md.getColumnType(1);
