@@ -232,6 +232,23 @@ class RowFilterTest {
         assertThat(state(db)).isEqualTo(fresh);
     }
 
+    @Test
+    void moreThan63DistinctFiltersOnOneTableAreRefusedAndChangeNothing() {
+        Target db = accounts();
+        db.admin().watch("accounts", List.of(), List.of());
+        Epidemic.Builder many = db.engine().consumer("many");
+        for (int i = 0; i < 63; i++) {
+            many.handle("accounts", List.of(), new Collector()).where("quota = " + i);
+        }
+        many.build().start().close(); // 63 fit
+        List<String> before = state(db);
+
+        Epidemic.Builder tooMany = db.engine().consumer("too-many").handle("accounts", List.of(), new Collector()).where("quota = 63");
+        assertThatThrownBy(() -> tooMany.build().start())
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("accounts").hasMessageContaining("at most 63");
+        assertThat(state(db)).isEqualTo(before);
+    }
+
     /** The catalog, Epidemic's registrations and its capture code, to compare before and after. */
     private static List<String> state(Target db) {
         List<String> result = new ArrayList<>(db.catalogFingerprint());

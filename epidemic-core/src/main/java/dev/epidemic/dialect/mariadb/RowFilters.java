@@ -265,6 +265,14 @@ final class RowFilters {
      * does on PostgreSQL); the caller regenerates the triggers.
      */
     void replace(Connection c, String table, int tableId, String registrant, Set<String> predicates) throws SQLException {
+        // MariaDB's statements here commit one by one: the limit is checked before the first of them.
+        Map<String, Set<String>> after = registrations(c, tableId);
+        after.put(registrant, predicates);
+        Set<String> filters = filters(after);
+        if (filters.size() > BITS) {
+            throw new InvalidInputException("row filters of " + table + ": a table can have at most " + BITS + " distinct row filters, not "
+                    + filters.size() + "; share conditions between handlers, or drop some");
+        }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + own.filterOwner() + " WHERE table_id = ? AND registrant = ?")) {
             ps.setInt(1, tableId);
             ps.setString(2, registrant);
@@ -280,33 +288,48 @@ final class RowFilters {
                 ps.executeUpdate();
             }
         }
-        sync(c, table, tableId);
+        sync(c, tableId);
     }
 
-    private void sync(Connection c, String table, int tableId) throws SQLException {
-        Set<String> wanted = new TreeSet<>();
-        boolean everyRow = false;
-        boolean tableWide = false;
+    /** Each registrant's predicates on the table. */
+    private Map<String, Set<String>> registrations(Connection c, int tableId) throws SQLException {
+        Map<String, Set<String>> result = new TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT registrant, predicate FROM " + own.filterOwner() + " WHERE table_id = ?")) {
             ps.setInt(1, tableId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    if (rs.getString(2).isEmpty()) {
-                        everyRow = true;
-                    } else {
-                        wanted.add(rs.getString(2));
-                    }
-                    tableWide |= rs.getString(1).isEmpty();
+                    result.computeIfAbsent(rs.getString(1), r -> new TreeSet<>()).add(rs.getString(2));
                 }
             }
         }
+        return result;
+    }
+
+    /**
+     * The filters that follow from the registrations: one per distinct condition, and "TRUE" for a handler
+     * without one beside filtered ones, unless a table-wide filter says what is logged (sync_filters on PostgreSQL).
+     */
+    private static Set<String> filters(Map<String, Set<String>> registrations) {
+        Set<String> wanted = new TreeSet<>();
+        boolean everyRow = false;
+        for (Set<String> predicates : registrations.values()) {
+            for (String predicate : predicates) {
+                if (predicate.isEmpty()) {
+                    everyRow = true;
+                } else {
+                    wanted.add(predicate);
+                }
+            }
+        }
+        boolean tableWide = !registrations.getOrDefault(TABLE_WIDE, Set.of()).isEmpty();
         if (!wanted.isEmpty() && everyRow && !tableWide) {
             wanted.add("TRUE");
         }
-        if (wanted.size() > BITS) {
-            throw new InvalidInputException("row filters of " + table + ": a table can have at most " + BITS + " distinct row filters, not "
-                    + wanted.size() + "; share conditions between handlers, or drop some");
-        }
+        return wanted;
+    }
+
+    private void sync(Connection c, int tableId) throws SQLException {
+        Set<String> wanted = filters(registrations(c, tableId));
         Map<String, Integer> bits = bits(c, tableId);
         for (Map.Entry<String, Integer> existing : bits.entrySet()) {
             if (!wanted.contains(existing.getKey())) {
