@@ -249,6 +249,19 @@ class RowFilterTest {
         assertThat(state(db)).isEqualTo(before);
     }
 
+    @Test
+    void whereFollowsTheHandlerWhoseRowsItSelectsOnceAndIsNotEmpty() {
+        Target db = accounts();
+        assertThatThrownBy(() -> db.engine().consumer("c").where("active"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("where(active) must follow the handle(...) whose rows it selects");
+        assertThatThrownBy(() -> db.engine().consumer("c").handle("accounts", List.of(), new Collector()).where("active").where("quota > 0"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("the handler of accounts already has a row filter (active)");
+        assertThatThrownBy(() -> db.engine().consumer("c").handle("accounts", List.of(), new Collector()).where("  "))
+                .isInstanceOf(InvalidInputException.class).hasMessage("the row filter for accounts is empty");
+        assertThatThrownBy(() -> db.engine().consumer("c").handleEveryTable(List.of(), new Collector()).where("active"))
+                .isInstanceOf(InvalidInputException.class); // tail's kind of handler takes every logged row
+    }
+
     /** The catalog, Epidemic's registrations and its capture code, to compare before and after. */
     private static List<String> state(Target db) {
         List<String> result = new ArrayList<>(db.catalogFingerprint());
