@@ -63,6 +63,23 @@ class PermissionTest {
     }
 
     @Test
+    void aConsumerGrantedItsRightsBeforeRowFiltersExistedStartsAsBeforeWhileItHasNoFilter() {
+        // Given a consumer role whose GRANT ... ON ALL TABLES predates the row filter tables
+        Sql.exec(url, "REVOKE SELECT ON epidemic.row_filter, epidemic.row_filter_registration FROM " + CONSUMER);
+        try {
+            Collector collector = new Collector();
+            try (Epidemic epidemic = Epidemic.builder(as(CONSUMER), null, null).consumer("granted-before").startAtPresent(true)
+                    .handle("accounts", List.of(), collector).build().start()) {
+                Sql.exec(url, "INSERT INTO accounts VALUES (100, 1)");
+                await().atMost(Duration.ofSeconds(10)).until(() -> collector.size() >= 1);
+            }
+            assertThat(EpidemicAdmin.create(as(CONSUMER), null, null, "epidemic").list()).isNotEmpty();
+        } finally {
+            Sql.exec(url, "GRANT SELECT ON epidemic.row_filter, epidemic.row_filter_registration TO " + CONSUMER);
+        }
+    }
+
+    @Test
     void writerCannotReadOrForgeTheLog() {
         assertThat(Sql.queryLong(url, "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = '" + WRITER
                 + "' AND table_schema = 'epidemic'")).isZero();

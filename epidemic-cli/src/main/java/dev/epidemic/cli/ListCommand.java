@@ -1,6 +1,7 @@
 package dev.epidemic.cli;
 
 import dev.epidemic.api.EpidemicAdmin;
+import dev.epidemic.api.RowFilterInfo;
 import dev.epidemic.api.WatchedTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +26,7 @@ final class ListCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--json", description = "Print a JSON array of {table, schema, name, key, columns}.")
+    @Option(names = "--json", description = "Print a JSON array of {table, schema, name, key, columns, filters}.")
     boolean json;
 
     @Override
@@ -39,6 +40,9 @@ final class ListCommand implements Callable<Integer> {
             for (WatchedTable table : tables) {
                 out.printf("%s  key: %s  columns: %s%n", table.qualifiedName(), String.join(", ", table.keyColumns()),
                         String.join(", ", table.columns()));
+                for (RowFilterInfo filter : table.filters()) {
+                    out.printf("  where %s  (%s)%n", filter.predicate(), registrants(filter));
+                }
             }
         }
         out.flush();
@@ -52,6 +56,23 @@ final class ListCommand implements Callable<Integer> {
         object.put("name", table.name());
         object.put("key", table.keyColumns());
         object.put("columns", table.columns());
+        object.put("filters", table.filters().stream().map(f -> {
+            Map<String, Object> filter = new LinkedHashMap<>();
+            filter.put("where", f.predicate());
+            filter.put("table_wide", f.tableWide());
+            filter.put("consumers", f.consumers());
+            return filter;
+        }).toList());
         return object;
+    }
+
+    /** Who registered a filter: "watch" for the table-wide filter, then the consumers. */
+    private static String registrants(RowFilterInfo filter) {
+        List<String> who = new java.util.ArrayList<>();
+        if (filter.tableWide()) {
+            who.add("watch --where");
+        }
+        filter.consumers().forEach(c -> who.add("consumer " + c));
+        return String.join(", ", who);
     }
 }

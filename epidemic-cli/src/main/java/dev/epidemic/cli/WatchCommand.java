@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 /** {@code epidemic watch TABLE}: installs capture on a table, or changes what it captures. */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = {"Installs capture on TABLE: every committed change to it is logged for the consumers.",
-                "Running it again with other columns changes what is captured; with the same, it changes nothing."})
+                "Running it again with other columns changes what is captured; with the same, it changes nothing.",
+                "It states the whole capture: run without --where, it removes the table-wide row filter."})
 final class WatchCommand implements Callable<Integer> {
     @ParentCommand
     EpidemicCommand epidemic;
@@ -35,16 +36,25 @@ final class WatchCommand implements Callable<Integer> {
             description = "The columns that identify a row (default: the primary key).")
     List<String> keys;
 
+    @Option(names = "--where", paramLabel = "PREDICATE",
+            description = {"Log only the rows this condition over the table's own columns selects, e.g. \"active AND quota_bytes > 0\"",
+                    "(an UPDATE when its old or new row does). Only the table's columns, constants and built-in functions",
+                    "that are not volatile; no subquery. See docs/row-filters.md."})
+    String where;
+
     @Override
     public Integer call() {
         List<String> watchedColumns = names(columns, "no columns given to --columns; name at least one, or leave --columns out to capture all");
         List<String> keyColumns = names(keys, "no key columns given to --key; name at least one, or leave --key out to use the primary key");
-        WatchedTable watched = epidemic.database().admin().watch(table, watchedColumns, keyColumns);
+        if (where != null && where.isBlank()) {
+            throw new InvalidInputException("--where is empty; give a condition, or leave --where out to log every row");
+        }
+        WatchedTable watched = epidemic.database().admin().watch(table, watchedColumns, keyColumns, where);
         for (String warning : watched.warnings()) {
             spec.commandLine().getErr().println("epidemic: warning: " + warning);
         }
-        spec.commandLine().getOut().printf("watching %s (columns: %s; key: %s)%n", watched.qualifiedName(),
-                String.join(", ", watched.columns()), String.join(", ", watched.keyColumns()));
+        spec.commandLine().getOut().printf("watching %s (columns: %s; key: %s%s)%n", watched.qualifiedName(),
+                String.join(", ", watched.columns()), String.join(", ", watched.keyColumns()), where == null ? "" : "; rows where " + where.strip());
         return EpidemicCommand.OK;
     }
 

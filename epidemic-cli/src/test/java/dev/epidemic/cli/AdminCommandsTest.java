@@ -24,7 +24,8 @@ class AdminCommandsTest {
                 "CREATE TABLE mail_users (id int PRIMARY KEY, username text, quota_bytes bigint, last_login timestamptz)",
                 "CREATE TABLE aliases (id int PRIMARY KEY, alias text)",
                 "CREATE TABLE \"Mixed Case\" (\"Id\" int PRIMARY KEY, \"Odd, Name\" text, plain text)",
-                "CREATE TABLE x (id int PRIMARY KEY)");
+                "CREATE TABLE x (id int PRIMARY KEY)",
+                "CREATE TABLE quotas (id int PRIMARY KEY, active boolean, quota_bytes bigint)");
     }
 
     @Test
@@ -86,6 +87,27 @@ class AdminCommandsTest {
         assertThat(mixed.get("name").asText()).isEqualTo("Mixed Case");
         assertThat(mixed.get("key")).containsExactly(JSON.valueToTree("Id"));
         assertThat(mixed.get("columns")).containsExactly(JSON.valueToTree("Odd, Name"), JSON.valueToTree("plain"));
+    }
+
+    @Test
+    void watchWhereLogsOnlyMatchingRowsListsTheFilterAndWatchWithoutWhereRemovesIt() {
+        Cli.Result watch = Cli.run("--url", url, "watch", "quotas", "--where", "active AND quota_bytes > 0");
+        assertThat(watch.exitCode()).as(watch.err()).isZero();
+        assertThat(watch.out()).isEqualTo("watching public.quotas (columns: id, active, quota_bytes; key: id; rows where active AND quota_bytes > 0)\n");
+        assertThat(Cli.run("--url", url, "list").outLines())
+                .containsSubsequence("public.quotas  key: id  columns: id, active, quota_bytes", "  where active AND quota_bytes > 0  (watch --where)");
+        JsonNode filter = find(json(Cli.run("--url", url, "list", "--json").out()), "public.quotas").get("filters").get(0);
+        assertThat(filter.get("where").asText()).isEqualTo("active AND quota_bytes > 0");
+        assertThat(filter.get("table_wide").asBoolean()).isTrue();
+
+        long before = Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log");
+        Sql.exec(url, "INSERT INTO quotas VALUES (1, true, 10), (2, false, 10), (3, true, 0)");
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).isEqualTo(before + 1);
+
+        assertThat(Cli.run("--url", url, "watch", "quotas").exitCode()).isZero();
+        assertThat(find(json(Cli.run("--url", url, "list", "--json").out()), "public.quotas").get("filters")).isEmpty();
+        Sql.exec(url, "INSERT INTO quotas VALUES (4, false, 0)");
+        assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).isEqualTo(before + 2);
     }
 
     @Test

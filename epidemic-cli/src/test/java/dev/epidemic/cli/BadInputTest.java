@@ -51,7 +51,9 @@ class BadInputTest {
                 "CREATE MATERIALIZED VIEW users_mv AS SELECT * FROM users",
                 "CREATE SEQUENCE a_sequence",
                 "CREATE INDEX users_name ON users (name)",
-                "CREATE TYPE a_type AS (x int)");
+                "CREATE TYPE a_type AS (x int)",
+                "CREATE FUNCTION user_function(int) RETURNS boolean LANGUAGE sql AS 'SELECT true'",
+                "CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)");
         assertThat(Cli.run("--url", url, "watch", "victim").exitCode()).isZero();
         Files.writeString(files.resolve("empty-password"), "");
         Files.write(files.resolve("latin1-password"), new byte[] {(byte) 0xE9, (byte) 0xFF, '\n'});
@@ -131,6 +133,22 @@ class BadInputTest {
         bad(cases, "--where with a block comment", 2, "--where for public.victim", "backfill", "victim", "--where", "id > 0 /* x */");
         bad(cases, "--where that writes", 2, "--where for public.victim", "backfill", "victim", "--where", "(SELECT 1 FROM (DELETE FROM victim RETURNING 1) d) = 1");
         bad(cases, "empty --where", 2, "--where", "backfill", "victim", "--where", "");
+        // Row filters (watch --where): checked before any DDL, and never anything that runs with Epidemic's rights.
+        bad(cases, "watch --where on an unknown column", 2, "row filter for public.victim (nope > 1) is refused", "watch", "victim", "--where", "nope > 1");
+        bad(cases, "watch --where that is not a condition", 2, "row filter for public.victim (id + 1) is refused", "watch", "victim", "--where", "id + 1");
+        bad(cases, "watch --where that is not SQL", 2, "row filter for public.victim", "watch", "victim", "--where", "id ===");
+        bad(cases, "watch --where ending the statement", 2, "--where for public.victim is not a single condition", "watch", "victim", "--where", "1=1); DROP TABLE victim; --");
+        bad(cases, "watch --where with a second statement", 2, "it contains ';'", "watch", "victim", "--where", "1=1; DROP TABLE victim");
+        bad(cases, "watch --where with a line comment", 2, "comment", "watch", "victim", "--where", "id > 0 -- and more");
+        bad(cases, "watch --where with a block comment", 2, "comment", "watch", "victim", "--where", "id > 0 /* x */");
+        bad(cases, "watch --where with a dollar quote", 2, "'$'", "watch", "victim", "--where", "id::text = $$1$$");
+        bad(cases, "watch --where with a subquery", 2, "it uses a subquery", "watch", "victim", "--where", "id IN (SELECT id FROM public.users)");
+        bad(cases, "watch --where that writes", 2, "public.victim", "watch", "victim", "--where", "(SELECT 1 FROM (DELETE FROM public.victim RETURNING 1) d) = 1");
+        bad(cases, "watch --where calling pg_sleep", 2, "pg_sleep(double precision) (volatile)", "watch", "victim", "--where", "pg_sleep(10) IS NOT NULL");
+        bad(cases, "watch --where reading a server file", 2, "pg_read_file(text) (volatile)", "watch", "victim", "--where", "pg_read_file('/etc/passwd') <> ''");
+        bad(cases, "watch --where calling a user's function", 2, "not built in", "watch", "victim", "--where", "public.user_function(id)");
+        bad(cases, "watch --where with a user's operator", 2, "not built in", "watch", "victim", "--where", "id OPERATOR(public.===) 1");
+        bad(cases, "empty watch --where", 2, "--where is empty", "watch", "victim", "--where", " ");
         // Options, URLs, configuration.
         bad(cases, "unknown option", 2, "--frobnicate", "list", "--frobnicate");
         bad(cases, "unknown command", 2, "frobnicate", "frobnicate");

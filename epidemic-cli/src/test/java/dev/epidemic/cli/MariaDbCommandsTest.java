@@ -18,6 +18,27 @@ class MariaDbCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
+    void watchWhereLogsOnlyMatchingRowsAndRefusesWhatIsNotOnTheAllowList() {
+        Target db = MariaDbServer.get().create();
+        db.exec("CREATE TABLE quotas (id int PRIMARY KEY, active boolean, quota_bytes bigint)");
+
+        Cli.Result watch = Cli.run(db.cli("watch", "quotas", "--where", "active AND quota_bytes > 0").toArray(String[]::new));
+        assertThat(watch.exitCode()).as(watch.err()).isZero();
+        assertThat(watch.out()).endsWith("; rows where active AND quota_bytes > 0)\n");
+        assertThat(Cli.run(db.cli("list").toArray(String[]::new)).outLines()).contains("  where active AND quota_bytes > 0  (watch --where)");
+        db.exec("INSERT INTO quotas VALUES (1, true, 10), (2, false, 10), (3, true, 0)");
+        assertThat(db.queryLong("SELECT COUNT(*) FROM " + db.logTable("change_log"))).isEqualTo(1);
+
+        List<String> before = db.catalogFingerprint();
+        for (String bad : List.of("SLEEP(10) = 0", "quota_bytes > @x", "quota_bytes IN (SELECT 1)", "nope > 1", "quota_bytes + 1")) {
+            Cli.Result refused = Cli.run(db.cli("watch", "quotas", "--where", bad).toArray(String[]::new));
+            assertThat(refused.exitCode()).as(bad).isEqualTo(2);
+            assertThat(refused.errLines()).as(bad).singleElement().asString().contains("row filter for " + db.qualified("quotas"));
+        }
+        assertThat(db.catalogFingerprint()).isEqualTo(before);
+    }
+
+    @Test
     void watchWarnsTailPrintsContractJsonLinesAndStatusCountsPending() throws Exception {
         Target db = MariaDbServer.get().create();
         db.exec("CREATE TABLE mail_users (id int PRIMARY KEY, username text, quota_bytes bigint, price decimal(12,4))");

@@ -74,7 +74,7 @@ class RunConfigErrorsTest {
     @Test
     void unknownKeyIsNamedWithItsPath() throws IOException {
         assertThat(refused(withTable(GOOD_TABLE + "\n  colums: [gid]"))).containsExactly(
-                "consumers[0].tables[0].colums: unknown key; expected one of table, columns, handler, sink, retry, on-failure");
+                "consumers[0].tables[0].colums: unknown key; expected one of table, columns, where, handler, sink, retry, on-failure");
     }
 
     @Test
@@ -94,6 +94,16 @@ class RunConfigErrorsTest {
     void unknownTableIsFoundInTheCatalog() throws IOException {
         assertThat(refused(withTable("- table: public.nope\n  sink: {stdout: {}}"))).containsExactly(
                 "consumers[0].tables[0].table: table public.nope does not exist");
+    }
+
+    @Test
+    void aWhereThatIsNotAValidRowFilterIsFoundInTheCatalog() throws IOException {
+        assertThat(refused(withTable(GOOD_TABLE + "\n  where: quota > 0"))).singleElement().asString()
+                .startsWith("consumers[0].tables[0].where: row filter for public.mail_users (quota > 0) is refused: column \"quota\" does not exist");
+        assertThat(refused(withTable(GOOD_TABLE + "\n  where: pg_sleep(1) IS NULL"))).singleElement().asString()
+                .startsWith("consumers[0].tables[0].where: row filter for public.mail_users (pg_sleep(1) IS NULL) is refused: it uses function pg_sleep");
+        assertThat(refused(withTable(GOOD_TABLE + "\n  where: ' '"))).containsExactly(
+                "consumers[0].tables[0].where: is empty; give a condition over the table's columns, or leave where out for every row");
     }
 
     @Test

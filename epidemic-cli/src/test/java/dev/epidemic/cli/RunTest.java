@@ -71,6 +71,36 @@ class RunTest {
     }
 
     @Test
+    void aTableEntryWithWhereReceivesOnlyTheRowsItsFilterSelectsAndOthersAreNotLogged() throws Exception {
+        // Given a daemon whose consumer prints the European accounts only
+        String url = TestDatabase.get().createDatabase(); // its own: the log's rows are counted
+        Sql.exec(url, "CREATE TABLE regional_accounts (id int PRIMARY KEY, region text)");
+        try (InProcessDaemon daemon = InProcessDaemon.start("""
+                database: {url: '%s'}
+                consumers:
+                  - name: europe
+                    tables:
+                      - table: regional_accounts
+                        where: region = 'eu'
+                        sink: {stdout: {}}
+                """.formatted(url))) {
+            long before = Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log");
+
+            // When rows of two regions are written
+            Sql.exec(url, "INSERT INTO regional_accounts VALUES (1, 'us'), (2, 'eu')", "UPDATE regional_accounts SET region = 'eu' WHERE id = 1");
+
+            // Then it prints the European row and the row that moved to Europe, and the other row was never logged
+            await().atMost(Duration.ofSeconds(20)).until(() -> daemon.stdout.toString().lines().count() >= 2);
+            List<String> lines = daemon.stdout.toString().lines().toList();
+            assertThat(lines).hasSize(2);
+            assertThat(JSON.readTree(lines.get(0)).get("key").get("id").asInt()).isEqualTo(2);
+            assertThat(JSON.readTree(lines.get(1)).get("op").asText()).isEqualTo("UPDATE");
+            assertThat(Sql.queryLong(url, "SELECT count(*) FROM epidemic.change_log")).isEqualTo(before + 2);
+        }
+        assertThat(Cli.run("--url", url, "list").outLines()).contains("  where region = 'eu'  (consumer europe)");
+    }
+
+    @Test
     void deadLettersAreListedReplayedAndDropped() throws Exception {
         // Given a consumer whose handler fails on two changes until they become dead letters
         Sql.exec(url, "CREATE TABLE quotas (id int PRIMARY KEY, bytes bigint)");

@@ -157,6 +157,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
         private StartFrom startFrom = StartFrom.OLDEST_RETAINED;
         private int backfillChunkSize = EpidemicAdmin.DEFAULT_CHUNK_SIZE;
         private final Map<String, List<Registration>> byTable = new LinkedHashMap<>();
+        private Registration last; // the handler registered last, which where() applies to
         private final List<Registration> everyTable = new ArrayList<>();
         private final Set<String> tablesOfEveryTable = new LinkedHashSet<>();
         private Dispatcher.Settings settings = Dispatcher.Settings.defaults();
@@ -243,6 +244,34 @@ public final class Epidemic implements Runnable, AutoCloseable {
 
         private Builder register(Registration registration) {
             byTable.computeIfAbsent(registration.table(), t -> new ArrayList<>()).add(registration);
+            last = registration;
+            return this;
+        }
+
+        /**
+         * Restricts the handler registered just before (by a {@code handle...} method) to the rows that
+         * {@code predicate} selects: one SQL condition over its table's own columns, for example
+         * {@code active AND quota_bytes > 0}. It is evaluated by the capture trigger, so a row that no filter
+         * of the table selects is not logged at all; the handler receives an INSERT, DELETE or READ of a row
+         * that matches, and an UPDATE when the old or the new row matches. The filter is registered on start
+         * (a consumer's filters replace those it registered before) and checked against the catalog first:
+         * a condition that is not valid, or that uses anything but the table's columns, constants and built-in
+         * functions that are not volatile, is an {@link InvalidInputException}. See docs/row-filters.md.
+         */
+        public Builder where(String predicate) {
+            if (last == null) {
+                throw new InvalidInputException("where(" + predicate + ") must follow the handle(...) whose rows it selects");
+            }
+            if (last.where() != null) {
+                throw new InvalidInputException("the handler of " + last.table() + " already has a row filter (" + last.where() + ")");
+            }
+            if (predicate == null || predicate.isBlank()) {
+                throw new InvalidInputException("the row filter for " + last.table() + " is empty");
+            }
+            List<Registration> list = byTable.get(last.table());
+            Registration filtered = last.withWhere(predicate.strip());
+            list.set(list.indexOf(last), filtered);
+            last = filtered;
             return this;
         }
 
@@ -253,6 +282,7 @@ public final class Epidemic implements Runnable, AutoCloseable {
         public Builder handleEveryTable(List<String> tables, ChangeHandler handler) {
             everyTable.add(Registration.of(null, List.of(), Objects.requireNonNull(handler, "handler"), null));
             tablesOfEveryTable.addAll(tables);
+            last = null; // it takes every logged row of its tables: no row filter
             return this;
         }
 
@@ -299,11 +329,23 @@ public final class Epidemic implements Runnable, AutoCloseable {
                              Map<String, List<Registration>> resolved, List<String> tables, boolean startAtPresent) {
             try (Connection c = dataSource.getConnection()) {
                 dialect.install(c);
+                // Every row filter is checked before anything is watched: a bad one changes nothing.
+                for (Map.Entry<String, List<Registration>> entry : registrations.entrySet()) {
+                    for (Registration r : entry.getValue()) {
+                        if (r.where() != null) {
+                            dialect.checkWhere(c, entry.getKey(), r.where());
+                        }
+                    }
+                }
                 resolved.clear();
+                Map<String, Set<String>> filters = new LinkedHashMap<>();
                 for (Map.Entry<String, List<Registration>> entry : registrations.entrySet()) {
                     WatchedTable table = ensureWatched(dialect, c, entry.getKey(), entry.getValue());
                     resolved.put(table.qualifiedName(), entry.getValue());
+                    Set<String> predicates = filters.computeIfAbsent(entry.getKey(), t -> new LinkedHashSet<>());
+                    entry.getValue().forEach(r -> predicates.add(r.where() == null ? Dialect.EVERY_ROW : r.where()));
                 }
+                dialect.registerFilters(c, consumer, filters);
                 int[] tableIds = null;
                 if (tables != null) {
                     tableIds = dialect.tableIds(c, tables); // an unknown or unwatched table fails here, before a consumer exists

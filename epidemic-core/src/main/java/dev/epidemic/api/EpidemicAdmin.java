@@ -33,9 +33,23 @@ public final class EpidemicAdmin {
         return new EpidemicAdmin(Databases.fromUrl(jdbcUrl, user, password), dialect);
     }
 
-    /** Captures {@code table}'s changes to {@code columns} (empty: all), keyed by its primary key or {@code keyColumns}. */
+    /**
+     * Captures {@code table}'s changes to {@code columns} (empty: all), keyed by its primary key or
+     * {@code keyColumns}, with no table-wide row filter (one it had is removed).
+     */
     public WatchedTable watch(String table, List<String> columns, List<String> keyColumns) {
-        return call(c -> dialect.watch(c, table, columns, keyColumns));
+        return watch(table, columns, keyColumns, null);
+    }
+
+    /**
+     * As {@link #watch(String, List, List)}, logging only the rows that {@code where} selects (one SQL
+     * condition over the table's own columns; null: every row): the table-wide row filter, which replaces
+     * the one it had (docs/row-filters.md). A condition that is not valid on the table, or that uses anything
+     * but its columns, constants and built-in functions that are not volatile, is an
+     * {@link InvalidInputException}, and nothing is changed.
+     */
+    public WatchedTable watch(String table, List<String> columns, List<String> keyColumns, String where) {
+        return call(c -> dialect.watch(c, table, columns, keyColumns, where));
     }
 
     /**
@@ -44,6 +58,18 @@ public final class EpidemicAdmin {
      */
     public WatchedTable checkWatch(String table, List<String> columns, List<String> keyColumns) {
         return call(c -> dialect.checkWatch(c, table, columns, keyColumns));
+    }
+
+    /**
+     * Checks, without changing anything, that {@code where} may be a row filter of {@code table}
+     * (docs/row-filters.md); a condition that is not valid there, or that uses anything but its columns,
+     * constants and built-in functions that are not volatile, is an {@link InvalidInputException}.
+     */
+    public void checkWhere(String table, String where) {
+        call(c -> {
+            dialect.checkWhere(c, table, where);
+            return null;
+        });
     }
 
     /** Removes capture from {@code table}; with {@code purge} also drops its logged changes. False if it was not watched. */

@@ -2,12 +2,15 @@ package dev.epidemic.dialect;
 
 import dev.epidemic.api.BackfillStatus;
 import dev.epidemic.api.ConsumerStatus;
+import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.PruneResult;
 import dev.epidemic.api.WatchedTable;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything that differs between databases: all SQL lives behind this interface, one implementation
@@ -22,6 +25,43 @@ public interface Dialect {
 
     /** Installs or changes capture on a table (no DDL when nothing differs); {@code columns} and {@code keyColumns} may be empty for "all" and "the primary key". */
     WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns) throws SQLException;
+
+    /**
+     * As {@link #watch}, and makes {@code where} the table's table-wide row filter (null: none, removing one
+     * it had), checked first (docs/row-filters.md). The base of a dialect without row filters refuses one.
+     */
+    default WatchedTable watch(Connection connection, String table, List<String> columns, List<String> keyColumns, String where)
+            throws SQLException {
+        if (where != null) {
+            throw new InvalidInputException("row filters (--where) are not supported on this database");
+        }
+        return watch(connection, table, columns, keyColumns);
+    }
+
+    /** Checks that {@code where} may be a row filter of {@code table}, changing nothing; an input error otherwise. */
+    default void checkWhere(Connection connection, String table, String where) throws SQLException {
+        throw new InvalidInputException("row filters (where) are not supported on this database");
+    }
+
+    /**
+     * Replaces the row filters that {@code consumer}'s handlers registered with those of {@code byTable}
+     * (watched table to its handlers' conditions, {@link #EVERY_ROW} for a handler without one); what it
+     * registered on other tables goes. Each condition is checked first, and the capture of each table whose
+     * filters change is regenerated, all in one transaction. Writes nothing when nothing changes.
+     */
+    default void registerFilters(Connection connection, String consumer, Map<String, Set<String>> byTable) throws SQLException {
+        if (byTable.values().stream().flatMap(Set::stream).anyMatch(p -> !p.equals(EVERY_ROW))) {
+            throw new InvalidInputException("row filters are not supported on this database");
+        }
+    }
+
+    /** The bit of each row filter of the table registered as {@code tableId} in the filter masks of its log rows, by predicate. */
+    default Map<String, Integer> filterBits(Connection connection, int tableId) throws SQLException {
+        return Map.of();
+    }
+
+    /** The predicate that stands for a handler without a row filter in {@link #registerFilters}. */
+    String EVERY_ROW = "";
 
     /**
      * What {@link #watch} would capture on a table, checked against the catalog without changing

@@ -7,7 +7,7 @@ import java.sql.SQLException;
  * The one mapping from a result set to a {@link LogRow}, for the windows a dialect reads and the changes
  * its dead letters keep. The columns, from {@code first} on, are: id, txid, the transaction's last id,
  * table (schema.table), op, key, old and new (JSON as text), at; for a change read from the log, then its
- * table's registry id.
+ * table's registry id and its filter mask.
  */
 public final class LogRows {
     private LogRows() {
@@ -18,7 +18,7 @@ public final class LogRows {
         return read(rs, first, times, false);
     }
 
-    /** A change read from the log: after {@code at} comes the table's registry id. */
+    /** A change read from the log: after {@code at} come the table's registry id and the row's filter mask (may be NULL). */
     public static LogRow readFromLog(ResultSet rs, int first, TimeColumns times) throws SQLException {
         return read(rs, first, times, true);
     }
@@ -36,6 +36,11 @@ public final class LogRows {
         String newValues = rs.getString(i++);
         java.time.Instant at = times.get(rs, i);
         int tableId = withTableId ? rs.getInt(i + 1) : 0;
-        return new LogRow(id, txid, txLastId, tableId, table, op, key, old, newValues, at);
+        Long mask = null;
+        if (withTableId) {
+            Object bits = rs.getObject(i + 2); // (MariaDB's driver: wasNull does not always tell NULL from 0)
+            mask = bits == null ? null : ((Number) bits).longValue();
+        }
+        return new LogRow(id, txid, txLastId, tableId, table, op, key, old, newValues, at, mask);
     }
 }

@@ -76,6 +76,14 @@ public final class RowFilter {
         return condition;
     }
 
+    /**
+     * The {@code --where} option that states a table-wide filter again in a command a user is told to run,
+     * quoted for a POSIX shell; empty for none.
+     */
+    public static String option(String where) {
+        return where == null ? "" : " --where '" + where.replace("'", "'\\''") + "'";
+    }
+
     private static InvalidInputException refused(String table, String why) {
         return new InvalidInputException("--where for " + table + " is not a single condition: " + why);
     }

@@ -66,6 +66,8 @@ public final class Dispatcher {
     private final boolean startAtPresent;
     private final Map<String, List<Registration>> byTable;
     private Map<Integer, List<Registration>> byTableId = Map.of();
+    /** The bit of each filtered handler's row filter in the filter masks of its table's log rows. */
+    private Map<Registration, Integer> filterBits = Map.of();
     private final List<Registration> everyTable;
     private final List<String> tables;
     private final Settings settings;
@@ -562,12 +564,19 @@ public final class Dispatcher {
      */
     private void resolveHandlerTables(Connection reader) throws SQLException {
         Map<Integer, List<Registration>> resolved = new java.util.HashMap<>();
+        Map<Registration, Integer> bits = new HashMap<>();
         for (List<Registration> registrations : byTable.values()) {
             // as the user named the table; the map's keys are the names the log used at install time
             int id = dialect.tableIds(reader, List.of(registrations.get(0).table()))[0];
             resolved.put(id, registrations);
+            if (registrations.stream().anyMatch(r -> r.where() != null)) {
+                Map<String, Integer> bitOf = dialect.filterBits(reader, id);
+                registrations.stream().filter(r -> r.where() != null && bitOf.containsKey(r.where()))
+                        .forEach(r -> bits.put(r, bitOf.get(r.where())));
+            }
         }
         byTableId = resolved;
+        filterBits = bits;
     }
 
     private List<Registration> handlersOf(LogRow row) {
@@ -593,7 +602,20 @@ public final class Dispatcher {
 
     private boolean applies(Registration registration, Entry entry) {
         boolean forTable = registration.table() == null || handlersOf(entry.row()).contains(registration);
-        return forTable && registration.wants(entry.change());
+        return forTable && selects(registration, entry.row()) && registration.wants(entry.change());
+    }
+
+    /**
+     * Whether the handler's row filter selected the row: its bit is set in the row's mask. A row logged
+     * without a mask (its table had no filter then) and a handler without a filter take everything; so does a
+     * filter the table does not know (never lose a change: at least once).
+     */
+    private boolean selects(Registration registration, LogRow row) {
+        if (registration.where() == null || row.filterMask() == null) {
+            return true;
+        }
+        Integer bit = filterBits.get(registration);
+        return bit == null || (row.filterMask() & (1L << bit)) != 0;
     }
 
     /** Hands dead letters whose replay was asked for to their handlers again. */

@@ -15,7 +15,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A handler for one table (or, with a null table, for every table the consumer reads), the columns it
- * cares about (empty: all captured columns) and what to do when it fails.
+ * cares about (empty: all captured columns), its row filter (null: every row) and what to do when it fails.
  *
  * <p>Whatever the kind of handler, the dispatcher hands it a list of changes; {@link #receive} reports
  * how far it got when it fails, so that what was handled is not handed over again while retrying.
@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
 public final class Registration {
     private final String table;
     private final List<String> columns;
+    private final String where;
     private final FailurePolicy policy;
     private final String label;
     private final Receiver receiver;
@@ -47,10 +48,11 @@ public final class Registration {
         }
     }
 
-    private Registration(String table, List<String> columns, FailurePolicy policy, String label, Receiver receiver,
+    private Registration(String table, List<String> columns, String where, FailurePolicy policy, String label, Receiver receiver,
                          boolean transactional, boolean batch) {
         this.table = table;
         this.columns = List.copyOf(columns);
+        this.where = where;
         this.policy = policy;
         this.label = label;
         this.receiver = receiver;
@@ -59,7 +61,7 @@ public final class Registration {
     }
 
     public static Registration of(String table, List<String> columns, ChangeHandler handler, FailurePolicy policy) {
-        return new Registration(table, columns, policy, labelOf(handler), (changes, tx, stop) -> {
+        return new Registration(table, columns, null, policy, labelOf(handler), (changes, tx, stop) -> {
             for (int i = 0; i < changes.size(); i++) {
                 if (stop.getAsBoolean()) {
                     return i;
@@ -75,7 +77,7 @@ public final class Registration {
     }
 
     public static Registration ofBatches(String table, List<String> columns, BatchHandler handler, FailurePolicy policy) {
-        return new Registration(table, columns, policy, labelOf(handler), (changes, tx, stop) -> {
+        return new Registration(table, columns, null, policy, labelOf(handler), (changes, tx, stop) -> {
             try {
                 handler.handle(List.copyOf(changes));
                 return changes.size();
@@ -86,7 +88,7 @@ public final class Registration {
     }
 
     public static Registration inTransaction(String table, List<String> columns, TransactionalHandler handler, FailurePolicy policy) {
-        return new Registration(table, columns, policy, labelOf(handler), new Receiver() {
+        return new Registration(table, columns, null, policy, labelOf(handler), new Receiver() {
             @Override
             public int receive(List<Change> changes, Connection tx, BooleanSupplier stop) throws Failure {
                 for (int i = 0; i < changes.size(); i++) {
@@ -126,11 +128,21 @@ public final class Registration {
         if (this.policy != null) {
             return this;
         }
-        return new Registration(table, columns, policy, label, receiver, transactional, batch);
+        return new Registration(table, columns, where, policy, label, receiver, transactional, batch);
+    }
+
+    /** The same registration, handed only the changes of rows that {@code where} selects (docs/row-filters.md). */
+    public Registration withWhere(String where) {
+        return new Registration(table, columns, where, policy, label, receiver, transactional, batch);
     }
 
     public String table() {
         return table;
+    }
+
+    /** The row filter, a condition over the table's columns; null: every row. */
+    public String where() {
+        return where;
     }
 
     public List<String> columns() {

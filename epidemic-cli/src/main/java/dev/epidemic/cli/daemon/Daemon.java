@@ -72,6 +72,9 @@ public final class Daemon {
                 case BATCH -> builder.handleBatches(table.table(), table.columns(), (BatchHandler) table.receiver(), table.policy());
                 case TRANSACTIONAL -> builder.handleInTransaction(table.table(), table.columns(), (TransactionalHandler) table.receiver(), table.policy());
             }
+            if (table.where() != null) {
+                builder.where(table.where());
+            }
         }
         return builder.build();
     }

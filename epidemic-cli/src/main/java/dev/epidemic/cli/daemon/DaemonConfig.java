@@ -26,8 +26,11 @@ public record DaemonConfig(Database database, String plugins, List<Consumer> con
     public record Consumer(String name, Integer batchSize, String from, List<Table> tables) {
     }
 
-    /** A watched table and its receiver: either a handler class or a built-in sink. */
-    public record Table(String table, List<String> columns, Handler handler, Sink sink, Retry retry, String onFailure) {
+    /**
+     * A watched table and its receiver: either a handler class or a built-in sink; {@code where}, a row filter
+     * (docs/row-filters.md), restricts it to the rows that condition selects.
+     */
+    public record Table(String table, List<String> columns, String where, Handler handler, Sink sink, Retry retry, String onFailure) {
     }
 
     /** A handler class from the class path or a plugin jar, with the properties its constructor takes. */

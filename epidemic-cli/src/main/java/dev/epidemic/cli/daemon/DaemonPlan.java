@@ -26,9 +26,10 @@ public record DaemonPlan(Connection database, List<Consumer> consumers, Set<Stri
 
     /**
      * A table and the object that receives its changes: a {@link dev.epidemic.api.ChangeHandler},
-     * {@link dev.epidemic.api.BatchHandler} or {@link dev.epidemic.api.TransactionalHandler}, as {@code kind} says.
+     * {@link dev.epidemic.api.BatchHandler} or {@link dev.epidemic.api.TransactionalHandler}, as {@code kind} says; with
+     * its row filter ({@code where}, null: every row).
      */
-    public record Table(String table, List<String> columns, Kind kind, Object receiver, FailurePolicy policy) {
+    public record Table(String table, List<String> columns, String where, Kind kind, Object receiver, FailurePolicy policy) {
     }
 
     /** Which of the engine's handler interfaces a receiver is registered through. */

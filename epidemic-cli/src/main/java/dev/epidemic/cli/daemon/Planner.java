@@ -207,13 +207,16 @@ public final class Planner {
                 problems.add(path + ".columns[" + c + "]", "is empty; name a column");
             }
         }
+        if (table.where() != null && table.where().isBlank()) {
+            problems.add(path + ".where", "is empty; give a condition over the table's columns, or leave where out for every row");
+        }
         FailurePolicy policy = policy(path, table.retry(), table.onFailure());
         HandlerClasses.Made receiver = receiver(path, table);
         if (receiver == null || policy == null || table.table() == null) {
             return null;
         }
         return new DaemonPlan.Table(table.table().strip(), columns.stream().filter(Objects::nonNull).map(String::strip).toList(),
-                receiver.kind(), receiver.handler(), policy);
+                table.where() == null || table.where().isBlank() ? null : table.where().strip(), receiver.kind(), receiver.handler(), policy);
     }
 
     private HandlerClasses.Made receiver(String path, DaemonConfig.Table table) {
@@ -390,6 +393,14 @@ public final class Planner {
                     admin.checkWatch(table.table().strip(), columns, List.of());
                 } catch (InvalidInputException e) {
                     problems.add(path + (e.getMessage().startsWith("column ") ? ".columns" : ".table"), e.getMessage());
+                    continue;
+                }
+                if (table.where() != null && !table.where().isBlank()) {
+                    try {
+                        admin.checkWhere(table.table().strip(), table.where());
+                    } catch (InvalidInputException e) {
+                        problems.add(path + ".where", e.getMessage());
+                    }
                 }
             }
         }

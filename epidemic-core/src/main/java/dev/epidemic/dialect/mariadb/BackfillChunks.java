@@ -256,8 +256,11 @@ final class BackfillChunks implements Dialect.Backfills {
 
     // ---------------------------------------------------------------- chunks
 
-    /** A row of the chunk: its key as the cursor keeps it, and the log's key and new values (JSON). */
-    private record Read(List<String> key, String keyJson, String newJson) {
+    /**
+     * A row of the chunk: its key as the cursor keeps it, the log's key and new values (JSON), and the mask of
+     * the table's row filters it matches (null when the table has none; 0: no filter selects it, not logged).
+     */
+    private record Read(List<String> key, String keyJson, String newJson, Long mask) {
         long size() {
             return keyJson.length() + (newJson == null ? 0 : newJson.length());
         }
@@ -276,8 +279,10 @@ final class BackfillChunks implements Dialect.Backfills {
             texts.add(isBinary(source.keyTypes().get(i)) ? "HEX(" + ref + ")" : "CAST(" + ref + " AS CHAR)");
         }
         List<String> binds = new ArrayList<>();
+        // A table with row filters: each READ carries their mask, computed as the capture triggers compute it.
+        String filterMask = RowFilters.mask("r", registry.filterBits(c, source.tableId()), source.table(), source.all());
         String sql = "SELECT " + String.join(", ", texts) + ", " + Capture.json("r", source.keys(), source.all()) + ", "
-                + Capture.json("r", source.columns(), source.all()) + " FROM " + source.table().quoted() + " r WHERE "
+                + Capture.json("r", source.columns(), source.all()) + ", " + (filterMask == null ? "NULL" : filterMask) + " FROM " + source.table().quoted() + " r WHERE "
                 + range(source, afterKey, binds) + filter(condition) + " ORDER BY " + keyOrder(source) + " LIMIT " + limit
                 + " LOCK IN SHARE MODE NOWAIT";
         List<Read> reads = new ArrayList<>(Math.min(limit, 10_000));
@@ -288,7 +293,8 @@ final class BackfillChunks implements Dialect.Backfills {
                 for (int i = 1; i <= keys; i++) {
                     key.add(rs.getString(i));
                 }
-                reads.add(new Read(key, rs.getString(keys + 1), rs.getString(keys + 2)));
+                Object mask = rs.getObject(keys + 3); // (getLong and wasNull do not tell a NULL literal's column from 0)
+                reads.add(new Read(key, rs.getString(keys + 1), rs.getString(keys + 2), mask == null ? null : ((Number) mask).longValue()));
             }
         }
         return reads;
@@ -301,9 +307,11 @@ final class BackfillChunks implements Dialect.Backfills {
      * behind the chunk as they would behind an {@code INSERT ... SELECT}, which holds the table's AUTO-INC
      * lock to its end (and leaves reserved ids unused, which the reader then has to probe as gaps).
      */
-    private void logReads(Connection c, Source source, long backfill, List<Read> reads) throws SQLException {
-        String prefix = "INSERT INTO " + own.changeLog() + " (table_id, op, `key`, old, new, at, backfill_id) VALUES ";
-        String row = "(" + source.tableId() + ", 'R', ?, NULL, ?, UNIX_TIMESTAMP(SYSDATE(6)), " + backfill + ")";
+    private void logReads(Connection c, Source source, long backfill, List<Read> chunk) throws SQLException {
+        List<Read> reads = chunk.stream().filter(r -> r.mask() == null || r.mask() != 0).toList(); // rows no filter selects are not logged
+        boolean masked = reads.stream().anyMatch(r -> r.mask() != null);
+        String prefix = "INSERT INTO " + own.changeLog() + " (table_id, op, `key`, old, new, at, backfill_id" + (masked ? ", filter_mask" : "") + ") VALUES ";
+        String row = "(" + source.tableId() + ", 'R', ?, NULL, ?, UNIX_TIMESTAMP(SYSDATE(6)), " + backfill + (masked ? ", ?" : "") + ")";
         int from = 0;
         while (from < reads.size()) {
             int to = from;
@@ -321,6 +329,9 @@ final class BackfillChunks implements Dialect.Backfills {
                 for (int i = from; i < to; i++) {
                     ps.setString(p++, reads.get(i).keyJson());
                     ps.setString(p++, reads.get(i).newJson());
+                    if (masked) {
+                        ps.setObject(p++, reads.get(i).mask());
+                    }
                 }
                 ps.executeUpdate();
             }

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -66,16 +67,17 @@ final class Capture {
      * statement. So each body continues past exactly that error and logs a {@link #NOT_CAPTURED} marker
      * instead, naming nothing but the table; any other error (a deadlock, a full disk) still fails the writer.
      */
-    List<String> createTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched) {
+    List<String> createTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched,
+                                Map<String, Integer> filters) {
+        if (!filters.isEmpty()) {
+            return createFilteredTriggers(table, tableId, all, keys, watched, filters);
+        }
         String log = own.changeLog();
         String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at) VALUES (" + tableId + ", ";
         String at = "UNIX_TIMESTAMP(SYSDATE(6))"; // the moment the change was logged: ids are taken in this order
         String begin = " FOR EACH ROW BEGIN DECLARE CONTINUE HANDLER FOR " + ER_BAD_FIELD_ERROR + " INSERT INTO " + log
                 + " (table_id, op, at) VALUES (" + tableId + ", '" + NOT_CAPTURED + "', " + at + "); ";
-        // An UPDATE is logged when a key or watched column changed: <=> is equality that NULLs pass.
-        String changed = Stream.concat(keys.stream(), watched.stream()).distinct()
-                .map(column -> "NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")")
-                .collect(Collectors.joining(" OR "));
+        String changed = changed(keys, watched);
         List<String> statements = new ArrayList<>();
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
                 + begin + insertInto + "'I', " + json("NEW", keys, all) + ", NULL, " + json("NEW", watched, all) + ", " + at + "); END");
@@ -84,6 +86,41 @@ final class Capture {
                 + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", " + at + "); END IF; END");
         statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
                 + begin + insertInto + "'D', " + json("OLD", keys, all) + ", " + json("OLD", watched, all) + ", NULL, " + at + "); END");
+        return statements;
+    }
+
+    /** An UPDATE is logged when a key or watched column changed: <=> is equality that NULLs pass. */
+    private static String changed(List<String> keys, List<String> watched) {
+        return Stream.concat(keys.stream(), watched.stream()).distinct()
+                .map(column -> "NOT (OLD." + quote(column) + " <=> NEW." + quote(column) + ")")
+                .collect(Collectors.joining(" OR "));
+    }
+
+    /**
+     * The triggers of a table with row filters (docs/row-filters.md): each computes the mask of the filters
+     * the row matches (the old or the new row, for an UPDATE) after its error handler is in place, and logs
+     * the change with it only when some filter matched. A table without filters keeps the triggers above.
+     */
+    private List<String> createFilteredTriggers(Table table, int tableId, List<Column> all, List<String> keys, List<String> watched,
+                                                Map<String, Integer> filters) {
+        String log = own.changeLog();
+        String insertInto = "INSERT INTO " + log + " (table_id, op, `key`, old, new, at, filter_mask) VALUES (" + tableId + ", ";
+        String at = "UNIX_TIMESTAMP(SYSDATE(6))";
+        String begin = " FOR EACH ROW BEGIN DECLARE epidemic_mask BIGINT DEFAULT NULL; DECLARE CONTINUE HANDLER FOR " + ER_BAD_FIELD_ERROR
+                + " INSERT INTO " + log + " (table_id, op, at) VALUES (" + tableId + ", '" + NOT_CAPTURED + "', " + at + "); ";
+        String newMask = RowFilters.mask("NEW", filters, table, all);
+        String oldMask = RowFilters.mask("OLD", filters, table, all);
+        List<String> statements = new ArrayList<>();
+        statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_insert") + " AFTER INSERT ON " + table.quoted()
+                + begin + "SET epidemic_mask = " + newMask + "; IF epidemic_mask <> 0 THEN " + insertInto + "'I', " + json("NEW", keys, all)
+                + ", NULL, " + json("NEW", watched, all) + ", " + at + ", epidemic_mask); END IF; END");
+        statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_update") + " AFTER UPDATE ON " + table.quoted()
+                + begin + "IF " + changed(keys, watched) + " THEN SET epidemic_mask = " + oldMask + " | " + newMask + "; IF epidemic_mask <> 0 THEN "
+                + insertInto + "'U', " + json("NEW", keys, all) + ", " + json("OLD", watched, all) + ", " + json("NEW", watched, all) + ", "
+                + at + ", epidemic_mask); END IF; END IF; END");
+        statements.add("CREATE OR REPLACE TRIGGER " + quotedTriggerName(table, "capture_delete") + " AFTER DELETE ON " + table.quoted()
+                + begin + "SET epidemic_mask = " + oldMask + "; IF epidemic_mask <> 0 THEN " + insertInto + "'D', " + json("OLD", keys, all)
+                + ", " + json("OLD", watched, all) + ", NULL, " + at + ", epidemic_mask); END IF; END");
         return statements;
     }
 

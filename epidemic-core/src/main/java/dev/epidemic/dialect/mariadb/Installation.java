@@ -13,8 +13,8 @@ import static dev.epidemic.dialect.Jdbc.queryLong;
 /** Creates Epidemic's tables in the application's database ({@link OwnTables}), and tells whether they are there. */
 final class Installation {
     private static final Logger log = LoggerFactory.getLogger(Installation.class);
-    /** 1: the tables; 2: watched_table.all_columns, and capture that survives schema changes; 3: backfills. */
-    static final int VERSION = 3;
+    /** 1: the tables; 2: watched_table.all_columns, and capture that survives schema changes; 3: backfills; 4: row filters. */
+    static final int VERSION = 4;
     /** Binary collation: consumer and handler names are compared exactly, as on PostgreSQL. */
     private static final String TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
@@ -78,6 +78,16 @@ final class Installation {
                     + " updated_at DECIMAL(17,6) NOT NULL, finished_at DECIMAL(17,6) NULL) " + TABLE_OPTIONS);
             execute(c, "CREATE TABLE IF NOT EXISTS " + own.backfillTarget() + " (backfill_id INT NOT NULL, consumer VARCHAR(255) NOT NULL,"
                     + " PRIMARY KEY (consumer, backfill_id)) " + TABLE_OPTIONS);
+            // Version 4: row filters (docs/row-filters.md). filter_mask: the filters a log row matched, bit by bit,
+            // NULL when its table had none; filter_owner: who registered which condition (registrant '' for
+            // watch --where, predicate '' for a handler without a filter); row_filter: each table's filters and bits.
+            execute(c, "SET STATEMENT system_versioning_alter_history = KEEP FOR ALTER TABLE " + own.changeLog()
+                    + " ADD COLUMN IF NOT EXISTS filter_mask BIGINT NULL");
+            execute(c, "ALTER TABLE " + own.watchedTable() + " ADD COLUMN IF NOT EXISTS next_filter_bit TINYINT NOT NULL DEFAULT 0");
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.filterOwner() + " (table_id INT NOT NULL, registrant VARCHAR(255) NOT NULL,"
+                    + " predicate LONGTEXT NOT NULL, predicate_hash CHAR(64) NOT NULL, PRIMARY KEY (table_id, registrant, predicate_hash)) " + TABLE_OPTIONS);
+            execute(c, "CREATE TABLE IF NOT EXISTS " + own.rowFilter() + " (table_id INT NOT NULL, bit TINYINT NOT NULL, predicate LONGTEXT NOT NULL,"
+                    + " PRIMARY KEY (table_id, bit)) " + TABLE_OPTIONS);
             execute(c, "CREATE TABLE IF NOT EXISTS " + own.schemaVersion() + " (version INT PRIMARY KEY,"
                     + " applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) " + TABLE_OPTIONS);
             execute(c, "INSERT IGNORE INTO " + own.schemaVersion() + " (version) VALUES (" + VERSION + ")");

@@ -11,6 +11,8 @@ import dev.epidemic.dialect.Position;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * MariaDB 10.6+: capture by generated AFTER triggers ({@link Capture}, watched through the {@link Registry}
@@ -74,6 +76,26 @@ public final class MariaDbDialect implements Dialect {
     @Override
     public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
         return registry.watch(c, table, columns, keyColumns);
+    }
+
+    @Override
+    public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, String where) throws SQLException {
+        return registry.watch(c, table, columns, keyColumns, where);
+    }
+
+    @Override
+    public void checkWhere(Connection c, String table, String where) throws SQLException {
+        registry.checkWhere(c, table, where);
+    }
+
+    @Override
+    public void registerFilters(Connection c, String consumer, Map<String, Set<String>> byTable) throws SQLException {
+        registry.registerFilters(c, consumer, byTable);
+    }
+
+    @Override
+    public Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
+        return registry.filterBits(c, tableId);
     }
 
     @Override

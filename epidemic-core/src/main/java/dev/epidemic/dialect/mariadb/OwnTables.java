@@ -21,7 +21,7 @@ import static dev.epidemic.dialect.mariadb.Names.quote;
 record OwnTables(String database, String schema) {
     /** Every table Epidemic creates, without the prefix. */
     static final List<String> TABLES = List.of("watched_table", "change_log", "log_state", "consumer", "probe", "dead_letter", "schema_version",
-            "backfill", "backfill_target");
+            "backfill", "backfill_target", "row_filter", "filter_owner");
     private static final int LONGEST = TABLES.stream().mapToInt(String::length).max().orElseThrow();
 
     OwnTables {
@@ -80,6 +80,14 @@ record OwnTables(String database, String schema) {
 
     String backfillTarget() {
         return quoted("backfill_target");
+    }
+
+    String rowFilter() {
+        return quoted("row_filter");
+    }
+
+    String filterOwner() {
+        return quoted("filter_owner");
     }
 
     String schemaVersion() {

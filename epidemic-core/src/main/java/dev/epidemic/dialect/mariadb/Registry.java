@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.RowFilter;
 import dev.epidemic.dialect.mariadb.Catalog.Column;
 import dev.epidemic.dialect.mariadb.Catalog.Table;
 import org.slf4j.Logger;
@@ -16,7 +17,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static dev.epidemic.dialect.Jdbc.execute;
@@ -37,6 +43,7 @@ final class Registry {
     private final NamedLocks locks;
     private final Catalog catalog;
     private final Capture capture;
+    private final RowFilters filters;
 
     Registry(OwnTables own, Installation installation, NamedLocks locks, Catalog catalog, Capture capture) {
         this.own = own;
@@ -44,6 +51,7 @@ final class Registry {
         this.locks = locks;
         this.catalog = catalog;
         this.capture = capture;
+        this.filters = new RowFilters(own);
     }
 
     /** What {@link #watch} would install on a table, found by reading the catalog only. */
@@ -81,36 +89,152 @@ final class Registry {
         return plan(c, table, columns, keyColumns).wanted();
     }
 
+    /** Watches the table; its row filters stay as they are. */
     WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        return watch(c, table, columns, keyColumns, false, null);
+    }
+
+    /** Watches the table with {@code where} as its table-wide row filter (null: none, removing one it had). */
+    WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, String where) throws SQLException {
+        return watch(c, table, columns, keyColumns, true, where);
+    }
+
+    private WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, boolean setWhere, String where)
+            throws SQLException {
         Plan plan = plan(c, table, columns, keyColumns);
         Table info = plan.info();
         WatchedTable wanted = plan.wanted();
+        Set<String> tableWide = !setWhere || where == null ? Set.of() : Set.of(filters.check(c, info, plan.all(), where));
         return locks.whileInstalling(c, () -> {
             Registration registration = installation.installed(c) ? registration(c, info) : null;
             WatchedTable before = registration == null ? null : registration.watched();
+            boolean current = installation.installedVersion(c) == Installation.VERSION;
+            Set<String> tableWideBefore = registration == null || !current || !setWhere ? Set.of()
+                    : filters.registered(c, registration.id(), RowFilters.TABLE_WIDE);
             if (before != null && before.keyColumns().equals(wanted.keyColumns()) && before.columns().equals(wanted.columns())
-                    && Boolean.valueOf(plan.allColumns()).equals(registration.allColumns()) && capture.present(c, info)) {
+                    && Boolean.valueOf(plan.allColumns()).equals(registration.allColumns()) && capture.present(c, info)
+                    && (!setWhere || current && tableWideBefore.equals(tableWide))) {
                 return wanted;
             }
             boolean freshSchema = !installation.installed(c);
             installation.install(c);
             Integer previousId = before == null ? null : registrationId(c, info);
             try {
-                createTriggers(c, info, register(c, info, wanted.keyColumns(), wanted.columns(), plan.allColumns()), plan.all(), wanted);
+                int id = register(c, info, wanted.keyColumns(), wanted.columns(), plan.allColumns());
+                if (setWhere) {
+                    filters.replace(c, info.display(), id, RowFilters.TABLE_WIDE, tableWide);
+                }
+                createTriggers(c, info, id, plan.all(), wanted);
             } catch (SQLException | RuntimeException e) {
+                if (setWhere && previousId != null) {
+                    try {
+                        filters.replace(c, info.display(), previousId, RowFilters.TABLE_WIDE, tableWideBefore);
+                    } catch (SQLException | RuntimeException undo) {
+                        e.addSuppressed(undo);
+                    }
+                }
                 undoWatch(c, info, plan.all(), registration, previousId, freshSchema);
                 throw e;
             }
-            log.info("Watching {} (columns {})", info.display(), wanted.columns());
+            log.info("Watching {} (columns {}{})", info.display(), wanted.columns(), tableWide.isEmpty() ? "" : "; rows where " + tableWide.iterator().next());
             return wanted;
         });
     }
 
-    /** Creates (or replaces) the table's capture triggers for the key and columns of {@code watched}. */
+    /** Creates (or replaces) the table's capture triggers for the key and columns of {@code watched}, with its row filters. */
     private void createTriggers(Connection c, Table info, int tableId, List<Column> all, WatchedTable watched) throws SQLException {
-        for (String ddl : capture.createTriggers(info, tableId, all, watched.keyColumns(), watched.columns())) {
+        Map<String, Integer> bits = installation.installedVersion(c) >= 4 ? filters.bits(c, tableId) : Map.of();
+        for (String ddl : capture.createTriggers(info, tableId, all, watched.keyColumns(), watched.columns(), bits)) {
             execute(c, ddl);
         }
+    }
+
+    void checkWhere(Connection c, String table, String where) throws SQLException {
+        Table info = catalog.resolveTable(c, table);
+        if (info == null) {
+            throw new InvalidInputException("table " + table + " does not exist");
+        }
+        filters.check(c, info, catalog.columnsOf(c, info), where);
+    }
+
+    /** See {@link dev.epidemic.dialect.Dialect#registerFilters}; MariaDB commits DDL at once, so this puts back what it changed on failure. */
+    void registerFilters(Connection c, String registrant, Map<String, Set<String>> byTable) throws SQLException {
+        Map<Integer, Set<String>> wanted = new LinkedHashMap<>();
+        Map<Integer, Table> infos = new HashMap<>();
+        for (Map.Entry<String, Set<String>> entry : byTable.entrySet()) {
+            Table info = catalog.resolveTable(c, entry.getKey());
+            if (info == null) {
+                throw new InvalidInputException("table " + entry.getKey() + " does not exist");
+            }
+            Integer id = installation.installed(c) ? registrationId(c, info) : null;
+            if (id == null || registration(c, info) == null) {
+                throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + entry.getKey());
+            }
+            List<Column> all = catalog.columnsOf(c, info);
+            Set<String> predicates = new TreeSet<>();
+            for (String predicate : entry.getValue()) {
+                predicates.add(predicate.equals(RowFilters.EVERY_ROW) ? predicate : filters.check(c, info, all, predicate));
+            }
+            wanted.computeIfAbsent(id, k -> new TreeSet<>()).addAll(predicates);
+            infos.put(id, info);
+        }
+        boolean anyFilter = wanted.values().stream().flatMap(Set::stream).anyMatch(p -> !p.equals(RowFilters.EVERY_ROW));
+        if (installation.installedVersion(c) < Installation.VERSION) {
+            if (!anyFilter) {
+                return;
+            }
+            installation.install(c);
+        }
+        if (!anyFilter && !readable(c)) {
+            return; // a consumer granted its rights before row filters existed starts as before
+        }
+        locks.whileInstalling(c, () -> {
+            for (int id : filters.tablesOf(c, registrant)) {
+                wanted.putIfAbsent(id, Set.of());
+            }
+            for (Map.Entry<Integer, Set<String>> entry : wanted.entrySet()) {
+                int id = entry.getKey();
+                Set<String> predicates = entry.getValue();
+                boolean everyRowOnly = predicates.stream().allMatch(RowFilters.EVERY_ROW::equals);
+                Set<String> before = filters.registered(c, id, registrant);
+                if (before.equals(predicates) || everyRowOnly && before.isEmpty() && !filters.filtered(c, id)) {
+                    continue;
+                }
+                Registration r = registrations(c, " AND id = ?", Integer.toString(id)).stream().findFirst().orElse(null);
+                String name = r == null ? "table #" + id : r.table().display();
+                filters.replace(c, name, id, registrant, predicates);
+                if (r == null) {
+                    continue; // unwatched since: its triggers are gone
+                }
+                try {
+                    createTriggers(c, r.table(), id, catalog.columnsOf(c, r.table()), r.watched());
+                } catch (SQLException | RuntimeException e) {
+                    try {
+                        filters.replace(c, name, id, registrant, before);
+                    } catch (SQLException | RuntimeException undo) {
+                        e.addSuppressed(undo);
+                    }
+                    throw e;
+                }
+                log.info("Row filters of consumer {} on {}: {}", registrant, name,
+                        everyRowOnly ? "none" : predicates.stream().map(p -> p.isEmpty() ? "(every row)" : p).toList());
+            }
+            return null;
+        });
+    }
+
+    /** True when this user may read the filter registrations (a consumer granted its rights before they existed may not). */
+    private boolean readable(Connection c) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + own.filterOwner() + " LIMIT 0")) {
+            ps.executeQuery().close();
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
+        return installation.installedVersion(c) >= 4 ? filters.bits(c, tableId) : Map.of();
     }
 
     /** Puts the catalog back as it was before a watch that failed half-way. */
@@ -206,7 +330,15 @@ final class Registry {
     }
 
     List<WatchedTable> list(Connection c) throws SQLException {
-        return installation.installed(c) ? registrations(c, " ORDER BY schema_name, table_name").stream().map(Registration::watched).toList() : List.of();
+        if (!installation.installed(c)) {
+            return List.of();
+        }
+        boolean filtered = installation.installedVersion(c) >= 4 && readable(c);
+        List<WatchedTable> result = new ArrayList<>();
+        for (Registration r : registrations(c, " ORDER BY schema_name, table_name")) {
+            result.add(filtered ? r.watched().withFilters(filters.describe(c, r.id())) : r.watched());
+        }
+        return result;
     }
 
     WatchedTable watched(Connection c, String table) throws SQLException {
@@ -353,6 +485,10 @@ final class Registry {
         List<String> primaryKey = catalog.primaryKey(c, r.table());
         if (!r.keys().equals(primaryKey) && live.containsAll(r.keys())) {
             command.append(" --key ").append(String.join(",", r.keys()));
+        }
+        if (installation.installedVersion(c) >= 4 && readable(c)) {
+            // watch states the whole capture: without its --where, the table-wide filter would go
+            command.append(RowFilter.option(filters.registered(c, r.id(), RowFilters.TABLE_WIDE).stream().findFirst().orElse(null)));
         }
         return command.toString();
     }

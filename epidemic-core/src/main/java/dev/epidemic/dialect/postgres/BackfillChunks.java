@@ -217,14 +217,18 @@ final class BackfillChunks implements Dialect.Backfills {
             throws SQLException {
         // The key object is built from the key columns themselves: picking it out of the row's jsonb in the
         // INSERT cost about 40% of the statement (pgbench, 5,000-row chunks; docs/benchmarks.md "Backfill").
-        String sql = "WITH rows AS (SELECT pg_catalog.to_jsonb(r.*) AS j, " + columnsObject("r", source.keys()) + " AS k FROM " + source.from("r")
+        // A table with row filters: each READ carries the mask of the filters its row matches, as capture's
+        // changes do, and a row that none selects is not logged (docs/row-filters.md).
+        String mask = filterMask(c, source.tableId());
+        String sql = "WITH rows AS (SELECT pg_catalog.to_jsonb(r.*) AS j, " + columnsObject("r", source.keys()) + " AS k"
+                + (mask == null ? "" : ", " + mask + " AS m") + " FROM " + source.from("r")
                 + " WHERE " + range(source, "r", afterKey != null, endKey != null) + filter(condition)
                 + " FOR SHARE OF r NOWAIT)"
-                + " INSERT INTO " + s + ".change_log (slot, id, txid, table_id, op, key, old, new, at, backfill_id)"
+                + " INSERT INTO " + s + ".change_log (slot, id, txid, table_id, op, key, old, new, at, backfill_id" + (mask == null ? "" : ", filter_mask") + ")"
                 + " SELECT st.current_slot, pg_catalog.nextval(" + quoteLiteral(s + ".change_id_seq") + "::pg_catalog.regclass),"
                 + " pg_catalog.pg_current_xact_id(), " + source.tableId() + ", 'R', x.k, NULL, "
-                + pick("x.j", source.columns()) + ", pg_catalog.statement_timestamp(), " + backfill
-                + " FROM rows x, " + s + ".log_state st";
+                + pick("x.j", source.columns()) + ", pg_catalog.statement_timestamp(), " + backfill + (mask == null ? "" : ", x.m")
+                + " FROM rows x, " + s + ".log_state st" + (mask == null ? "" : " WHERE x.m <> 0");
         long logged;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             int i = bindKey(ps, 1, afterKey);
@@ -259,6 +263,27 @@ final class BackfillChunks implements Dialect.Backfills {
                 ps.execute();
             }
         }
+    }
+
+    /**
+     * The SQL of the filter mask of a row r of the table, as capture computes it (mask_sql in V6__row_filters.sql), or null
+     * when the table has no row filter. The filters were checked when registered; here they run with the
+     * rights of the role that runs the backfill.
+     */
+    private String filterMask(Connection c, int tableId) throws SQLException {
+        if (own.installedVersion(c) < OwnSchema.ROW_FILTERS) {
+            return null;
+        }
+        List<String> parts = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT predicate, bit FROM " + s + ".row_filter WHERE table_id = ? ORDER BY bit")) {
+            ps.setInt(1, tableId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    parts.add("CASE WHEN (" + rs.getString(1) + ") THEN " + (1L << rs.getInt(2)) + "::pg_catalog.int8 ELSE 0::pg_catalog.int8 END");
+                }
+            }
+        }
+        return parts.isEmpty() ? null : "(" + String.join(" | ", parts) + ")";
     }
 
     /** The key condition of a chunk: after the last key logged (if any), up to its end key (if any). */

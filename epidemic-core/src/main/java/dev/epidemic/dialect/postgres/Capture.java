@@ -2,6 +2,7 @@ package dev.epidemic.dialect.postgres;
 
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.WatchedTable;
+import dev.epidemic.dialect.RowFilter;
 import dev.epidemic.dialect.postgres.Catalog.Column;
 import dev.epidemic.dialect.postgres.Catalog.TableInfo;
 import org.slf4j.Logger;
@@ -16,9 +17,11 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static dev.epidemic.dialect.Jdbc.execute;
 import static dev.epidemic.dialect.Jdbc.firstLine;
@@ -43,11 +46,13 @@ final class Capture {
     private final String schema;
     private final String s; // the schema, quoted
     private final OwnSchema own;
+    private final RowFilters filters;
 
     Capture(String schema, OwnSchema own) {
         this.schema = schema;
         this.s = quoteIdent(schema);
         this.own = own;
+        this.filters = new RowFilters(s);
     }
 
     /** What {@link #watch} would install on a table, found by reading the catalog only; {@code columns} null: all. */
@@ -101,27 +106,131 @@ final class Capture {
         return plan(c, table, columns, keyColumns).wanted();
     }
 
+    /** Watches the table; its row filters stay as they are. */
     WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
+        return watch(c, table, columns, keyColumns, false, null);
+    }
+
+    /** Watches the table with {@code where} as its table-wide row filter (null: none, removing one it had). */
+    WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, String where) throws SQLException {
+        return watch(c, table, columns, keyColumns, true, where);
+    }
+
+    private WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, boolean setWhere, String where)
+            throws SQLException {
         return inTransaction(c, () -> {
             Plan plan = plan(c, table, columns, keyColumns);
             WatchedTable wanted = plan.wanted();
+            Set<String> tableWide = !setWhere || where == null ? Set.of() : Set.of(filters.check(c, plan.info(), where));
             // Nothing to do (and no DDL, which a consumer role may not be allowed) when capture is as asked and intact.
             if (own.installedVersion(c) == OwnSchema.CURRENT_VERSION) {
                 Registration current = registration(c, plan.info().oid());
-                if (current != null && current.captures(plan) && problems(c, current, plan.all()).isEmpty()) {
+                if (current != null && current.captures(plan) && problems(c, current, plan.all()).isEmpty()
+                        && (!setWhere || filters.registered(c, current.id(), RowFilters.TABLE_WIDE).equals(tableWide))) {
                     return wanted;
                 }
             }
             own.installInTransaction(c);
             int id = register(c, plan);
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + s + ".install_capture(?)")) {
-                ps.setInt(1, id);
-                ps.execute();
+            if (setWhere) {
+                filters.replace(c, plan.info().display(), id, RowFilters.TABLE_WIDE, tableWide);
             }
+            installCapture(c, id);
             followSchemaChanges(c);
-            log.info("Watching {} ({} columns; key {})", plan.info().display(), plan.columns() == null ? "all" : wanted.columns(), wanted.keyColumns());
+            log.info("Watching {} ({} columns; key {}{})", plan.info().display(), plan.columns() == null ? "all" : wanted.columns(), wanted.keyColumns(),
+                    tableWide.isEmpty() ? "" : "; rows where " + tableWide.iterator().next());
             return wanted;
         });
+    }
+
+    private void installCapture(Connection c, int id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + s + ".install_capture(?)")) {
+            ps.setInt(1, id);
+            ps.execute();
+        }
+    }
+
+    /**
+     * Replaces the row filters {@code registrant} (a consumer) registered on a watched table with
+     * {@code predicates} ({@link RowFilters#EVERY_ROW} for a handler without a filter), checked first, and
+     * regenerates its capture, in one transaction. Nothing is written (nor any right needed) when nothing
+     * changes, nor for handlers without a filter on a table that has none.
+     */
+    void registerFilters(Connection c, String registrant, Map<String, Set<String>> byTable) throws SQLException {
+        inTransaction(c, () -> {
+            // Every condition is checked before anything is written.
+            Map<Integer, Set<String>> wanted = new LinkedHashMap<>();
+            Map<Integer, TableInfo> infos = new HashMap<>();
+            for (Map.Entry<String, Set<String>> entry : byTable.entrySet()) {
+                TableInfo info = Catalog.resolveTable(c, entry.getKey());
+                if (info == null) {
+                    throw new InvalidInputException("table " + entry.getKey() + " does not exist");
+                }
+                Registration registration = own.installed(c) ? registration(c, info.oid()) : null;
+                if (registration == null) {
+                    throw new InvalidInputException("table " + info.display() + " is not watched; run: epidemic watch " + entry.getKey());
+                }
+                Set<String> predicates = new TreeSet<>();
+                for (String predicate : entry.getValue()) {
+                    predicates.add(predicate.equals(RowFilters.EVERY_ROW) ? predicate : filters.check(c, info, predicate));
+                }
+                wanted.computeIfAbsent(registration.id(), id -> new TreeSet<>()).addAll(predicates);
+                infos.put(registration.id(), info);
+            }
+            boolean anyFilter = wanted.values().stream().flatMap(Set::stream).anyMatch(p -> !p.equals(RowFilters.EVERY_ROW));
+            if (own.installedVersion(c) < OwnSchema.CURRENT_VERSION) {
+                if (!anyFilter) {
+                    return; // nothing to register before there are filters at all
+                }
+                own.installInTransaction(c);
+            }
+            if (!anyFilter && !filters.readable(c)) {
+                // A consumer role granted its rights before row filters existed (docs/security.md) starts as before.
+                log.debug("Consumer {} may not read Epidemic's row filters; its handlers without a filter are not registered", registrant);
+                return;
+            }
+            // What it registered on tables it no longer handles goes.
+            for (int id : filters.tablesOf(c, registrant)) {
+                if (!wanted.containsKey(id)) {
+                    wanted.put(id, Set.of());
+                    infos.put(id, null);
+                }
+            }
+            for (Map.Entry<Integer, Set<String>> entry : wanted.entrySet()) {
+                int id = entry.getKey();
+                Set<String> predicates = entry.getValue();
+                boolean everyRowOnly = predicates.stream().allMatch(RowFilters.EVERY_ROW::equals);
+                Set<String> current = filters.registered(c, id, registrant);
+                if (current.equals(predicates) || everyRowOnly && current.isEmpty() && !filters.filtered(c, id)) {
+                    continue;
+                }
+                TableInfo info = infos.get(id);
+                filters.replace(c, info == null ? "table #" + id : info.display(), id, registrant, predicates);
+                installCapture(c, id);
+                log.info("Row filters of consumer {} on {}: {}", registrant, info == null ? "table #" + id : info.display(),
+                        everyRowOnly ? "none" : predicates.stream().map(p -> p.isEmpty() ? "(every row)" : p).toList());
+            }
+        });
+    }
+
+    void checkWhere(Connection c, String table, String where) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            TableInfo info = Catalog.resolveTable(c, table);
+            if (info == null) {
+                throw new InvalidInputException("table " + table + " does not exist");
+            }
+            filters.check(c, info, where);
+        } finally {
+            c.rollback();
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** The bit of each row filter of the table registered as {@code tableId}, by predicate; empty when it has none. */
+    Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
+        return own.installedVersion(c) >= OwnSchema.ROW_FILTERS ? filters.bits(c, tableId) : Map.of();
     }
 
     private int register(Connection c, Plan plan) throws SQLException {
@@ -287,6 +396,13 @@ final class Capture {
         if (r.captureVersion() < CAPTURE_VERSION) {
             return new WatchedTable(now.schema(), now.name(), r.keyNames(), r.columnNames()); // registered by name only
         }
+        if (own.installedVersion(c) >= OwnSchema.ROW_FILTERS && filters.readable(c)) {
+            return asWatchedNow(c, r, now).withFilters(filters.describe(c, r.id()));
+        }
+        return asWatchedNow(c, r, now);
+    }
+
+    private WatchedTable asWatchedNow(Connection c, Registration r, TableInfo now) throws SQLException {
         List<Column> live = Catalog.columnsOf(c, r.relid());
         List<String> columns = r.columnAttnums() == null ? names(live) : currentNames(live, r.columnAttnums());
         return new WatchedTable(now.schema(), now.name(), currentNames(live, r.keyAttnums()), columns);
@@ -382,7 +498,8 @@ final class Capture {
         List<String> keyNow = currentNames(live, r.keyAttnums());
         String repair = "epidemic watch " + table
                 + (r.columnAttnums() == null ? "" : " --columns " + columnList(currentNames(live, r.columnAttnums())))
-                + (r.keyIsPrimary() || keyNow.isEmpty() ? "" : " --key " + columnList(keyNow));
+                + (r.keyIsPrimary() || keyNow.isEmpty() ? "" : " --key " + columnList(keyNow))
+                + RowFilter.option(tableWideFilter(c, r)); // watch states the whole capture: without it, the filter would go
         if (!problems.broken().isEmpty()) {
             List<String> all = new ArrayList<>(problems.broken());
             all.addAll(problems.notFollowed());
@@ -396,6 +513,14 @@ final class Capture {
         boolean isEmpty() {
             return broken.isEmpty() && notFollowed.isEmpty();
         }
+    }
+
+    /** The table-wide row filter of the registration, or null (also when this role may not read the filters). */
+    private String tableWideFilter(Connection c, Registration r) throws SQLException {
+        if (own.installedVersion(c) < OwnSchema.ROW_FILTERS || !filters.readable(c)) {
+            return null;
+        }
+        return filters.registered(c, r.id(), RowFilters.TABLE_WIDE).stream().findFirst().orElse(null);
     }
 
     /** {@code live}: the table's columns now. */
@@ -417,6 +542,14 @@ final class Capture {
                     notFollowed.add("watched column " + known + " was dropped and is no longer captured (the other columns are)");
                 } else if (!now.equals(known)) {
                     notFollowed.add("watched column " + known + " was renamed to " + now + " and capture has not followed (it reads as null, and its updates alone are not logged)");
+                }
+            }
+        }
+        if (own.installedVersion(c) >= OwnSchema.ROW_FILTERS && filters.readable(c)) {
+            TableInfo table = Catalog.tableByOid(c, r.relid());
+            if (table != null) {
+                for (String invalid : filters.invalid(c, r.id(), table)) {
+                    notFollowed.add("row filter " + invalid + ", so it selects every row; register it again with the table's current column names");
                 }
             }
         }

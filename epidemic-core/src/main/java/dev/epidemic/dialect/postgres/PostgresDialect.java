@@ -11,6 +11,8 @@ import dev.epidemic.dialect.Position;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static dev.epidemic.dialect.SqlText.quoteIdent;
 
@@ -67,6 +69,26 @@ public final class PostgresDialect implements Dialect {
     @Override
     public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns) throws SQLException {
         return capture.watch(c, table, columns, keyColumns);
+    }
+
+    @Override
+    public WatchedTable watch(Connection c, String table, List<String> columns, List<String> keyColumns, String where) throws SQLException {
+        return capture.watch(c, table, columns, keyColumns, where);
+    }
+
+    @Override
+    public void checkWhere(Connection c, String table, String where) throws SQLException {
+        capture.checkWhere(c, table, where);
+    }
+
+    @Override
+    public void registerFilters(Connection c, String consumer, Map<String, Set<String>> byTable) throws SQLException {
+        capture.registerFilters(c, consumer, byTable);
+    }
+
+    @Override
+    public Map<String, Integer> filterBits(Connection c, int tableId) throws SQLException {
+        return capture.filterBits(c, tableId);
     }
 
     @Override

@@ -107,7 +107,7 @@ final class WindowReader implements Dialect.Reader {
     public void readWindow(Connection c, String consumer, Position position, String upTo, int[] tableIds, int fetchSize, RowSink sink) throws SQLException {
         String sql = windowSql(tableIds != null,
                 "SELECT o.id, o.txid::text, o.tx_last_id, coalesce(n.nspname || '.' || cl.relname, t.schema_name || '.' || t.table_name),"
-                        + " o.op, o.key::text, o.old::text, o.new::text, o.at, o.table_id"
+                        + " o.op, o.key::text, o.old::text, o.new::text, o.at, o.table_id, o.filter_mask"
                         // the table's name now, even after a rename that no event trigger followed
                         + " FROM ordered o JOIN " + s + ".watched_table t ON t.id = o.table_id"
                         + " LEFT JOIN pg_catalog.pg_class cl ON cl.oid = t.relid AND t.active"
