@@ -4,6 +4,7 @@ import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
 import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicAdmin;
+import dev.epidemic.testing.CapturedErr;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.MariaDbServer;
 import dev.epidemic.testing.Sql;
@@ -312,43 +313,6 @@ class MariaDbSchemaChangeTest {
 
         Set<String> seen() {
             return seen;
-        }
-    }
-
-    /** What is written to stderr (where slf4j-simple logs) while it is open, passed through as well. */
-    private static final class CapturedErr implements AutoCloseable {
-        private final PrintStream original = System.err;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
-
-        CapturedErr() {
-            System.setErr(new PrintStream(new OutputStream() {
-                @Override
-                public void write(int b) {
-                    synchronized (copy) {
-                        copy.write(b);
-                    }
-                    original.write(b);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) {
-                    synchronized (copy) {
-                        copy.write(b, off, len);
-                    }
-                    original.write(b, off, len);
-                }
-            }, true, StandardCharsets.UTF_8));
-        }
-
-        String text() {
-            synchronized (copy) {
-                return copy.toString(StandardCharsets.UTF_8);
-            }
-        }
-
-        @Override
-        public void close() {
-            System.setErr(original);
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.Operation;
 import dev.epidemic.api.RowFilterInfo;
+import dev.epidemic.testing.CapturedErr;
 import dev.epidemic.testing.Collector;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.Target;
@@ -58,6 +59,22 @@ class RowFilterTest {
 
     private static void awaitSize(Collector collector, int size) {
         await().atMost(WAIT).until(() -> collector.size() >= size);
+    }
+
+    @Test
+    void theFirstFilterOfATableNamesTheConsumersThatWillReceiveOnlyFilteredRowsUntilTheyStartAgain() throws Exception {
+        // Given a consumer that started while the table had no filter (so it registered nothing),
+        Target db = accounts();
+        db.admin().watch("accounts", List.of(), List.of());
+        try (Epidemic early = db.engine().consumer("early").handle("accounts", List.of(), new Collector()).build().start();
+             CapturedErr err = new CapturedErr()) {
+            // when another consumer gives the table its first filter,
+            try (Epidemic filtered = db.engine().consumer("filtered").handle("accounts", List.of(), new Collector()).where("region = 'eu'")
+                    .build().start()) {
+                // then the change is not silent: the log names the consumer that now receives only filtered rows.
+                assertThat(err.text()).contains("now has row filters").contains("[early]");
+            }
+        }
     }
 
     @Test

@@ -202,7 +202,15 @@ final class Registry {
                 }
                 Registration r = registrations(c, " AND id = ?", Integer.toString(id)).stream().findFirst().orElse(null);
                 String name = r == null ? "table #" + id : r.table().display();
+                boolean wasFiltered = filters.filtered(c, id);
                 filters.replace(c, name, id, registrant, predicates);
+                if (!wasFiltered && filters.filtered(c, id)) {
+                    List<String> others = filters.unregisteredConsumers(c, id, registrant);
+                    if (!others.isEmpty()) {
+                        log.warn("{} now has row filters, so only the rows some filter selects are logged; consumers {} registered no handler"
+                                + " on it and receive only those rows until they start again (docs/row-filters.md)", name, others);
+                    }
+                }
                 if (r == null) {
                     continue; // unwatched since: its triggers are gone
                 }

@@ -237,6 +237,25 @@ final class RowFilters {
         return result;
     }
 
+    /**
+     * The consumers other than {@code registrant} that registered nothing on the table: once it has filters they
+     * receive only the rows some filter selects, until they start again and register their handlers.
+     */
+    List<String> unregisteredConsumers(Connection c, int tableId, String registrant) throws SQLException {
+        List<String> result = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT cs.name FROM " + own.consumer() + " cs WHERE cs.name <> ?"
+                + " AND NOT EXISTS (SELECT 1 FROM " + own.filterOwner() + " r WHERE r.table_id = ? AND r.registrant = cs.name) ORDER BY cs.name")) {
+            ps.setString(1, registrant);
+            ps.setInt(2, tableId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    result.add(rs.getString(1));
+                }
+            }
+        }
+        return result;
+    }
+
     List<Integer> tablesOf(Connection c, String registrant) throws SQLException {
         List<Integer> result = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT table_id FROM " + own.filterOwner() + " WHERE registrant = ?")) {

@@ -205,12 +205,26 @@ final class Capture {
                     continue;
                 }
                 TableInfo info = infos.get(id);
+                boolean wasFiltered = filters.filtered(c, id);
                 filters.replace(c, info == null ? "table #" + id : info.display(), id, registrant, predicates);
                 installCapture(c, id);
+                if (!wasFiltered && filters.filtered(c, id)) {
+                    warnUnregistered(c, info == null ? "table #" + id : info.display(), id, registrant);
+                }
                 log.info("Row filters of consumer {} on {}: {}", registrant, info == null ? "table #" + id : info.display(),
                         everyRowOnly ? "none" : predicates.stream().map(p -> p.isEmpty() ? "(every row)" : p).toList());
             }
         });
+    }
+
+    /** The first filter of a table narrows what is logged: a consumer that has not registered its handlers there is told. */
+    private void warnUnregistered(Connection c, String table, int id, String registrant) throws SQLException {
+        List<String> others = filters.unregisteredConsumers(c, id, registrant);
+        if (!others.isEmpty()) {
+            log.warn("{} now has row filters, so only the rows some filter selects are logged; consumers {} registered no handler on it"
+                    + " and receive only those rows until they start again (a handler without a filter then registers every row;"
+                    + " docs/row-filters.md)", table, others);
+        }
     }
 
     void checkWhere(Connection c, String table, String where) throws SQLException {
