@@ -40,7 +40,7 @@ final class PendingChanges implements Consumers.Pending {
         if (p.window() != null && pending > 0) {
             // Changes of the window in hand that were already handed over are not pending.
             LogState end = LogState.parse(p.window());
-            String window = windows.windowRows(state, end, null, forConsumer);
+            String window = windows.windowRows(state, end, null, forConsumer, installation.installedVersion(c) >= 4); // no mask before version 4
             try (PreparedStatement ps = c.prepareStatement("SELECT w.id FROM (" + window + ") w WHERE w.tx_last_id < ? OR (w.tx_last_id = ? AND w.id <= ?)")) {
                 ps.setLong(1, p.afterTxLastId());
                 ps.setLong(2, p.afterTxLastId());

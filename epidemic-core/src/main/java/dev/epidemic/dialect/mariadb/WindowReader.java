@@ -105,7 +105,7 @@ final class WindowReader implements Dialect.Reader {
      * <p>The READs of backfills are there only for their targets: a chunk's transaction holds nothing but
      * READs of one backfill, so leaving it out whole keeps the other transactions' last ids right.
      */
-    String windowRows(LogState from, LogState upTo, int[] tableIds, String consumer) {
+    String windowRows(LogState from, LogState upTo, int[] tableIds, String consumer, boolean withMask) {
         String filter = (tableIds == null ? "" : " AND l.table_id IN (" + Arrays.stream(tableIds).mapToObj(Integer::toString)
                 .collect(Collectors.joining(", ")) + ")") + forConsumer("l", consumer);
         List<Gap> closed = from.gapsClosedBy(upTo);
@@ -113,7 +113,7 @@ final class WindowReader implements Dialect.Reader {
         String where = " WHERE ((l.id > " + from.highWater() + " AND l.id <= " + upTo.highWater() + ")" + inGaps + ")" + filter;
         // Each transaction's last id by GROUP BY and a join: MariaDB evaluates MAX() OVER (PARTITION BY)
         // in time quadratic in the partition's size (35 s for two 10,000-row transactions).
-        return "SELECT l.id, l.trx, g.tx_last_id, l.table_id, l.op, l.`key`, l.old, l.new, l.at, l.filter_mask FROM " + own.changeLog() + " l JOIN"
+        return "SELECT l.id, l.trx, g.tx_last_id, l.table_id, l.op, l.`key`, l.old, l.new, l.at, " + (withMask ? "l.filter_mask" : "NULL AS filter_mask") + " FROM " + own.changeLog() + " l JOIN"
                 + " (SELECT l.trx, MAX(l.id) AS tx_last_id FROM " + own.changeLog() + " l" + where + " GROUP BY l.trx) g ON g.trx = l.trx" + where;
     }
 
@@ -136,7 +136,7 @@ final class WindowReader implements Dialect.Reader {
         boolean resuming = upTo.equals(position.window());
         LogState end = LogState.parse(upTo);
         String sql = "SELECT w.id, w.trx, w.tx_last_id, CONCAT(t.schema_name, '.', t.table_name), w.op, w.`key`, w.old, w.new, w.at, w.table_id, w.filter_mask FROM ("
-                + windowRows(LogState.parse(position.delivered()), end, tableIds, consumer) + ") w JOIN " + own.watchedTable()
+                + windowRows(LogState.parse(position.delivered()), end, tableIds, consumer, true) + ") w JOIN " + own.watchedTable()
                 + " t ON t.id = w.table_id WHERE w.tx_last_id > ? OR (w.tx_last_id = ? AND w.id > ?) ORDER BY w.tx_last_id, w.id";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             long afterTx = resuming ? position.afterTxLastId() : 0;
