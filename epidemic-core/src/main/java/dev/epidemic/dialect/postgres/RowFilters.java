@@ -198,7 +198,6 @@ final class RowFilters {
         return result;
     }
 
-    /** The registry ids of the tables {@code registrant} registered filters on. */
     /**
      * The consumers other than {@code registrant} that registered nothing on the table: once it has filters they
      * receive only the rows some filter selects, until they start again and register their handlers.
@@ -218,6 +217,7 @@ final class RowFilters {
         return result;
     }
 
+    /** The registry ids of the tables {@code registrant} registered filters on. */
     List<Integer> tablesOf(Connection c, String registrant) throws SQLException {
         List<Integer> result = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT table_id FROM " + s + ".row_filter_registration WHERE registrant = ?")) {
