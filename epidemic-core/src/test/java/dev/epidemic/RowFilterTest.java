@@ -62,11 +62,32 @@ class RowFilterTest {
     }
 
     @Test
-    void theFirstFilterOfATableNamesTheConsumersThatWillReceiveOnlyFilteredRowsUntilTheyStartAgain() throws Exception {
-        // Given a consumer that started while the table had no filter (so it registered nothing),
+    void aConsumerThatStartedBeforeTheFirstFilterKeepsReceivingEveryRow() {
+        // Given a consumer with a handler without a filter, started while the table had no filter,
         Target db = accounts();
         db.admin().watch("accounts", List.of(), List.of());
-        try (Epidemic early = db.engine().consumer("early").handle("accounts", List.of(), new Collector()).build().start();
+        Collector everything = new Collector();
+        try (Epidemic early = db.engine().consumer("early").handle("accounts", List.of(), everything).build().start()) {
+            // when another consumer gives the table its first filter, and rows inside and outside it are written,
+            Collector eu = new Collector();
+            try (Epidemic filtered = db.engine().consumer("filtered").handle("accounts", List.of(), eu).where("region = 'eu'").build().start()) {
+                db.exec("INSERT INTO accounts VALUES (1, 'eu', true, 1)", "INSERT INTO accounts VALUES (2, 'us', true, 1)");
+                awaitSize(everything, 2);
+                awaitSize(eu, 1);
+            }
+            // then the first consumer, never restarted, received both (it had recorded that it takes every row),
+            assertThat(ops(everything)).containsExactly("I1", "I2");
+            // and the filtered one only its own.
+            assertThat(ops(eu)).containsExactly("I1");
+        }
+    }
+
+    @Test
+    void theFirstFilterOfATableNamesTheConsumersThatWillReceiveOnlyFilteredRows() throws Exception {
+        // Given a consumer that registers nothing (like tail: every table, no handler of its own per table),
+        Target db = accounts();
+        db.admin().watch("accounts", List.of(), List.of());
+        try (Epidemic early = db.engine().consumer("early").handleEveryTable(List.of("accounts"), new Collector()).build().start();
              CapturedErr err = new CapturedErr()) {
             // when another consumer gives the table its first filter,
             try (Epidemic filtered = db.engine().consumer("filtered").handle("accounts", List.of(), new Collector()).where("region = 'eu'")

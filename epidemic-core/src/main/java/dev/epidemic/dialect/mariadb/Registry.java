@@ -35,6 +35,8 @@ import static dev.epidemic.dialect.Jdbc.queryBoolean;
  * DDL at once, so a watch that fails half-way puts back what it changed.
  */
 final class Registry {
+    /** ER_TABLEACCESS_DENIED_ERROR: a statement on a table the user has no right for. */
+    private static final int ACCESS_DENIED = 1142;
     private static final Logger log = LoggerFactory.getLogger(Registry.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -186,7 +188,9 @@ final class Registry {
             installation.install(c);
         }
         if (!anyFilter && !readable(c)) {
-            return; // a consumer granted its rights before row filters existed starts as before
+            // A consumer granted its rights before row filters existed starts as before, but is told what it risks.
+            warnCannotRegister(registrant);
+            return;
         }
         locks.whileInstalling(c, () -> {
             for (int id : filters.tablesOf(c, registrant)) {
@@ -197,7 +201,24 @@ final class Registry {
                 Set<String> predicates = entry.getValue();
                 boolean everyRowOnly = predicates.stream().allMatch(RowFilters.EVERY_ROW::equals);
                 Set<String> before = filters.registered(c, id, registrant);
-                if (before.equals(predicates) || everyRowOnly && before.isEmpty() && !filters.filtered(c, id)) {
+                if (before.equals(predicates)) {
+                    continue;
+                }
+                // On a table without filters, handlers that take every row are recorded without changing the triggers
+                // (a consumer needs no installer's right for it): when a filter comes later, they keep every row.
+                if (everyRowOnly && before.stream().allMatch(RowFilters.EVERY_ROW::equals) && !filters.filtered(c, id)) {
+                    try {
+                        if (predicates.isEmpty()) {
+                            filters.withdraw(c, id, registrant);
+                        } else {
+                            filters.registerEveryRow(c, id, registrant);
+                        }
+                    } catch (SQLException e) {
+                        if (e.getErrorCode() != ACCESS_DENIED) {
+                            throw e;
+                        }
+                        warnCannotRegister(registrant);
+                    }
                     continue;
                 }
                 Registration r = registrations(c, " AND id = ?", Integer.toString(id)).stream().findFirst().orElse(null);
@@ -229,6 +250,11 @@ final class Registry {
             }
             return null;
         });
+    }
+
+    private void warnCannotRegister(String registrant) {
+        log.warn("Consumer {} may not register its handlers (no INSERT, DELETE on {}; docs/security.md): on a table with row filters"
+                + " it receives only the rows they select", registrant, own.filterOwner());
     }
 
     /** True when this user may read the filter registrations (a consumer granted its rights before they existed may not). */

@@ -256,6 +256,28 @@ final class RowFilters {
         return result;
     }
 
+    /**
+     * Records that {@code registrant} handles the table with a handler that takes every row, on a table without
+     * filters (capture does not change; the caller holds the install lock, so no filter change runs meanwhile).
+     */
+    void registerEveryRow(Connection c, int tableId, String registrant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT IGNORE INTO " + own.filterOwner() + " (table_id, registrant, predicate, predicate_hash)"
+                + " VALUES (?, ?, '', SHA2('', 256))")) {
+            ps.setInt(1, tableId);
+            ps.setString(2, registrant);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Withdraws what {@code registrant} registered on a table without filters (capture does not change). */
+    void withdraw(Connection c, int tableId, String registrant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + own.filterOwner() + " WHERE table_id = ? AND registrant = ?")) {
+            ps.setInt(1, tableId);
+            ps.setString(2, registrant);
+            ps.executeUpdate();
+        }
+    }
+
     List<Integer> tablesOf(Connection c, String registrant) throws SQLException {
         List<Integer> result = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT table_id FROM " + own.filterOwner() + " WHERE registrant = ?")) {

@@ -184,9 +184,11 @@ final class Capture {
                 }
                 own.installInTransaction(c);
             }
-            if (!anyFilter && !filters.readable(c)) {
-                // A consumer role granted its rights before row filters existed (docs/security.md) starts as before.
-                log.debug("Consumer {} may not read Epidemic's row filters; its handlers without a filter are not registered", registrant);
+            if (!anyFilter && !filters.mayRegister(c)) {
+                // A consumer role granted its rights before row filters existed (docs/security.md) starts as before, but is told
+                // what it risks: a filter added to one of its tables later would narrow what it receives.
+                log.warn("Consumer {} may not register its handlers (no INSERT, DELETE on {}.row_filter_registration; docs/security.md):"
+                        + " on a table with row filters it receives only the rows they select", registrant, s);
                 return;
             }
             // What it registered on tables it no longer handles goes.
@@ -201,8 +203,21 @@ final class Capture {
                 Set<String> predicates = entry.getValue();
                 boolean everyRowOnly = predicates.stream().allMatch(RowFilters.EVERY_ROW::equals);
                 Set<String> current = filters.registered(c, id, registrant);
-                if (current.equals(predicates) || everyRowOnly && current.isEmpty() && !filters.filtered(c, id)) {
+                if (current.equals(predicates)) {
                     continue;
+                }
+                // On a table without filters, handlers that take every row are recorded without changing capture
+                // (a consumer needs no installer's right for it): when a filter comes later, they keep every row.
+                boolean currentEveryRowOnly = current.stream().allMatch(RowFilters.EVERY_ROW::equals);
+                if (everyRowOnly && currentEveryRowOnly && !filters.filtered(c, id)) {
+                    if (predicates.isEmpty()) {
+                        filters.withdraw(c, id, registrant);
+                        continue;
+                    }
+                    if (!filters.registerEveryRow(c, id, registrant)) {
+                        continue;
+                    }
+                    // A filter was added meanwhile, whose capture did not count this consumer: derive it again below.
                 }
                 TableInfo info = infos.get(id);
                 boolean wasFiltered = filters.filtered(c, id);

@@ -217,6 +217,46 @@ final class RowFilters {
         return result;
     }
 
+    /** True when this role may record and withdraw its own registrations (the consumer grants of docs/security.md). */
+    boolean mayRegister(Connection c) throws SQLException {
+        // Several privileges in one call would ask whether any of them is held.
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.has_table_privilege(?, 'SELECT') AND pg_catalog.has_table_privilege(?, 'INSERT')"
+                + " AND pg_catalog.has_table_privilege(?, 'DELETE')")) {
+            ps.setString(1, s + ".row_filter_registration");
+            ps.setString(2, s + ".row_filter_registration");
+            ps.setString(3, s + ".row_filter_registration");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
+     * Records that {@code registrant} handles the table with a handler that takes every row, on a table without
+     * filters: capture does not change, so this needs no right beyond the registrations. The new row's foreign
+     * key waits for a filter change of the table under way; one that committed first is reported by returning
+     * true (the table has filters now, and the caller must derive them again).
+     */
+    boolean registerEveryRow(Connection c, int tableId, String registrant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".row_filter_registration (table_id, registrant, predicate)"
+                + " VALUES (?, ?, '') ON CONFLICT DO NOTHING")) {
+            ps.setInt(1, tableId);
+            ps.setString(2, registrant);
+            ps.executeUpdate();
+        }
+        return filtered(c, tableId);
+    }
+
+    /** Withdraws what {@code registrant} registered on a table without filters (capture does not change). */
+    void withdraw(Connection c, int tableId, String registrant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + s + ".row_filter_registration WHERE table_id = ? AND registrant = ?")) {
+            ps.setInt(1, tableId);
+            ps.setString(2, registrant);
+            ps.executeUpdate();
+        }
+    }
+
     /** The registry ids of the tables {@code registrant} registered filters on. */
     List<Integer> tablesOf(Connection c, String registrant) throws SQLException {
         List<Integer> result = new ArrayList<>();
