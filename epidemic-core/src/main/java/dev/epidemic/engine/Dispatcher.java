@@ -55,6 +55,8 @@ public final class Dispatcher {
     private static final Duration CHECK_REPLAYS_EVERY = Duration.ofSeconds(1);
     private static final Duration CHECK_CAPTURE_EVERY = Duration.ofMinutes(1);
     private static final long NOT_CAUGHT_UP = Long.MIN_VALUE;
+    /** lastCaptureCheckNanos after a connect: the capture check runs right after the first read. */
+    private static final long CHECK_AFTER_FIRST_READ = Long.MIN_VALUE;
     /** The first window of a consumer behind ends about this many changes on (one tick's worth). */
     private static final long SMALLEST_WINDOW = 4_096;
     /** The largest window of a consumer behind: ordered in milliseconds, in memory. */
@@ -156,7 +158,7 @@ public final class Dispatcher {
                         position = dialect.positions().open(committer, consumer, startAtPresent);
                         handledAhead.clear();
                         log.info("Consumer {} started", consumer);
-                        reportBrokenCapture(reader);
+                        lastCaptureCheckNanos = CHECK_AFTER_FIRST_READ; // not before it: a backlog's first change comes first
                         reconnect.reset();
                         follow(reader, committer, listener, tableIds);
                     }
@@ -177,8 +179,8 @@ public final class Dispatcher {
     }
 
     /**
-     * Says loudly, at every connect and then every minute, when a watched table's capture is broken
-     * (DROP COLUMN ... CASCADE drops a capture trigger without a word): delivery goes on, but changes
+     * Says loudly, after the first read of every connect and then every minute, when a watched table's
+     * capture is broken (DROP COLUMN ... CASCADE drops a capture trigger without a word): delivery goes on, but changes
      * are being missed until {@code watch} repairs it. What the dialect can repair without a decision, and
      * this dispatcher has the rights for, it repairs first.
      */
@@ -220,10 +222,13 @@ public final class Dispatcher {
             if (System.nanoTime() - lastReplayCheckNanos > CHECK_REPLAYS_EVERY.toNanos()) {
                 replayDeadLetters(committer);
             }
-            if (System.nanoTime() - lastCaptureCheckNanos > CHECK_CAPTURE_EVERY.toNanos()) {
+            if (lastCaptureCheckNanos != CHECK_AFTER_FIRST_READ && System.nanoTime() - lastCaptureCheckNanos > CHECK_CAPTURE_EVERY.toNanos()) {
                 reportBrokenCapture(reader);
             }
             Pass pass = readOnce(reader, committer, tableIds);
+            if (lastCaptureCheckNanos == CHECK_AFTER_FIRST_READ) {
+                reportBrokenCapture(reader);
+            }
             if (pass.retryAfterMillis >= 0) {
                 sleep(pass.retryAfterMillis);
                 continue;
