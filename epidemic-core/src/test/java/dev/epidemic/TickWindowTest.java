@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -100,7 +101,7 @@ class TickWindowTest {
         db.exec("UPDATE cut SET v = 1 WHERE id % 1000 = 0");
         backlog("cut", 30_001, 6, 5_000);
         db.exec("UPDATE cut SET v = 2 WHERE id % 1000 = 0");
-        Map<Integer, Integer> replica = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Integer, Integer> replica = new ConcurrentHashMap<>();
         List<Long> ids = Collections.synchronizedList(new ArrayList<>());
         ChangeHandler apply = new ChangeHandler() {
             @Override

@@ -55,8 +55,6 @@ public final class Dispatcher {
     private static final Duration CHECK_REPLAYS_EVERY = Duration.ofSeconds(1);
     private static final Duration CHECK_CAPTURE_EVERY = Duration.ofMinutes(1);
     private static final long NOT_CAUGHT_UP = Long.MIN_VALUE;
-    /** lastCaptureCheckNanos after a connect: the capture check runs right after the first read. */
-    private static final long CHECK_AFTER_FIRST_READ = Long.MIN_VALUE;
     /** The first window of a consumer behind ends about this many changes on (one tick's worth). */
     private static final long SMALLEST_WINDOW = 4_096;
     /** The largest window of a consumer behind: ordered in milliseconds, in memory. */
@@ -158,7 +156,6 @@ public final class Dispatcher {
                         position = dialect.positions().open(committer, consumer, startAtPresent);
                         handledAhead.clear();
                         log.info("Consumer {} started", consumer);
-                        lastCaptureCheckNanos = CHECK_AFTER_FIRST_READ; // not before it: a backlog's first change comes first
                         reconnect.reset();
                         follow(reader, committer, listener, tableIds);
                     }
@@ -217,17 +214,19 @@ public final class Dispatcher {
         long lastActivity = System.nanoTime();
         boolean waiting = false;
         int idleStep = 0;
+        boolean firstRead = true;
         dialect.wakeUps().cancel(listener, consumer); // a request left by an earlier run of this consumer
         while (!stopping) {
             if (System.nanoTime() - lastReplayCheckNanos > CHECK_REPLAYS_EVERY.toNanos()) {
                 replayDeadLetters(committer);
             }
-            if (lastCaptureCheckNanos != CHECK_AFTER_FIRST_READ && System.nanoTime() - lastCaptureCheckNanos > CHECK_CAPTURE_EVERY.toNanos()) {
+            if (!firstRead && System.nanoTime() - lastCaptureCheckNanos > CHECK_CAPTURE_EVERY.toNanos()) {
                 reportBrokenCapture(reader);
             }
             Pass pass = readOnce(reader, committer, tableIds);
-            if (lastCaptureCheckNanos == CHECK_AFTER_FIRST_READ) {
-                reportBrokenCapture(reader);
+            if (firstRead) {
+                firstRead = false;
+                reportBrokenCapture(reader); // after the first read of a connect, not before: a backlog's first change comes first
             }
             if (pass.retryAfterMillis >= 0) {
                 sleep(pass.retryAfterMillis);

@@ -22,6 +22,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static dev.epidemic.dialect.Jdbc.firstLine;
+import static dev.epidemic.dialect.Jdbc.prepare;
+import static dev.epidemic.dialect.Jdbc.queryStrings;
 import static dev.epidemic.dialect.mariadb.Names.quote;
 
 /**
@@ -242,18 +244,8 @@ final class RowFilters {
      * receive only the rows some filter selects, until they start again and register their handlers.
      */
     List<String> unregisteredConsumers(Connection c, int tableId, String registrant) throws SQLException {
-        List<String> result = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT cs.name FROM " + own.consumer() + " cs WHERE cs.name <> ?"
-                + " AND NOT EXISTS (SELECT 1 FROM " + own.filterOwner() + " r WHERE r.table_id = ? AND r.registrant = cs.name) ORDER BY cs.name")) {
-            ps.setString(1, registrant);
-            ps.setInt(2, tableId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    result.add(rs.getString(1));
-                }
-            }
-        }
-        return result;
+        return queryStrings(c, "SELECT cs.name FROM " + own.consumer() + " cs WHERE cs.name <> ? AND NOT EXISTS (SELECT 1 FROM "
+                + own.filterOwner() + " r WHERE r.table_id = ? AND r.registrant = cs.name) ORDER BY cs.name", registrant, tableId);
     }
 
     /**
@@ -261,19 +253,15 @@ final class RowFilters {
      * filters (capture does not change; the caller holds the install lock, so no filter change runs meanwhile).
      */
     void registerEveryRow(Connection c, int tableId, String registrant) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT IGNORE INTO " + own.filterOwner() + " (table_id, registrant, predicate, predicate_hash)"
-                + " VALUES (?, ?, '', SHA2('', 256))")) {
-            ps.setInt(1, tableId);
-            ps.setString(2, registrant);
+        try (PreparedStatement ps = prepare(c, "INSERT IGNORE INTO " + own.filterOwner() + " (table_id, registrant, predicate, predicate_hash)"
+                + " VALUES (?, ?, '', SHA2('', 256))", tableId, registrant)) {
             ps.executeUpdate();
         }
     }
 
     /** Withdraws what {@code registrant} registered on a table without filters (capture does not change). */
     void withdraw(Connection c, int tableId, String registrant) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + own.filterOwner() + " WHERE table_id = ? AND registrant = ?")) {
-            ps.setInt(1, tableId);
-            ps.setString(2, registrant);
+        try (PreparedStatement ps = prepare(c, "DELETE FROM " + own.filterOwner() + " WHERE table_id = ? AND registrant = ?", tableId, registrant)) {
             ps.executeUpdate();
         }
     }

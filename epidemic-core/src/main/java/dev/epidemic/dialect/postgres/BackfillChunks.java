@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 import static dev.epidemic.dialect.Jdbc.execute;
 import static dev.epidemic.dialect.Jdbc.firstLine;
 import static dev.epidemic.dialect.Jdbc.inTransaction;
+import static dev.epidemic.dialect.Jdbc.prepare;
+import static dev.epidemic.dialect.Jdbc.queryBoolean;
 import static dev.epidemic.dialect.SqlText.quoteIdent;
 import static dev.epidemic.dialect.SqlText.quoteLiteral;
 
@@ -248,18 +250,11 @@ final class BackfillChunks implements Dialect.Backfills {
      */
     private void tickIfDue(Connection c, long logged) throws SQLException {
         if (mayTick == null) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.has_function_privilege(?, 'EXECUTE')")) {
-                ps.setString(1, s + ".log_tick(bigint)");
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    mayTick = rs.getBoolean(1);
-                }
-            }
+            mayTick = queryBoolean(c, "SELECT pg_catalog.has_function_privilege(?, 'EXECUTE')", s + ".log_tick(bigint)");
         }
         if (mayTick) {
             String id = "pg_catalog.currval(" + quoteLiteral(s + ".change_id_seq") + "::pg_catalog.regclass)";
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + s + ".log_tick(" + id + ") WHERE " + id + " % 4096 < ?")) {
-                ps.setLong(1, logged);
+            try (PreparedStatement ps = prepare(c, "SELECT " + s + ".log_tick(" + id + ") WHERE " + id + " % 4096 < ?", logged)) {
                 ps.execute();
             }
         }

@@ -19,6 +19,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static dev.epidemic.dialect.Jdbc.firstLine;
+import static dev.epidemic.dialect.Jdbc.prepare;
+import static dev.epidemic.dialect.Jdbc.queryBoolean;
+import static dev.epidemic.dialect.Jdbc.queryStrings;
 import static dev.epidemic.dialect.SqlText.quoteIdent;
 
 /**
@@ -203,33 +206,16 @@ final class RowFilters {
      * receive only the rows some filter selects, until they start again and register their handlers.
      */
     List<String> unregisteredConsumers(Connection c, int tableId, String registrant) throws SQLException {
-        List<String> result = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT cs.name FROM " + s + ".consumer cs WHERE cs.name <> ?"
-                + " AND NOT EXISTS (SELECT 1 FROM " + s + ".row_filter_registration r WHERE r.table_id = ? AND r.registrant = cs.name) ORDER BY cs.name")) {
-            ps.setString(1, registrant);
-            ps.setInt(2, tableId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    result.add(rs.getString(1));
-                }
-            }
-        }
-        return result;
+        return queryStrings(c, "SELECT cs.name FROM " + s + ".consumer cs WHERE cs.name <> ? AND NOT EXISTS (SELECT 1 FROM "
+                + s + ".row_filter_registration r WHERE r.table_id = ? AND r.registrant = cs.name) ORDER BY cs.name", registrant, tableId);
     }
 
     /** True when this role may record and withdraw its own registrations (the consumer grants of docs/security.md). */
     boolean mayRegister(Connection c) throws SQLException {
         // Several privileges in one call would ask whether any of them is held.
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.has_table_privilege(?, 'SELECT') AND pg_catalog.has_table_privilege(?, 'INSERT')"
-                + " AND pg_catalog.has_table_privilege(?, 'DELETE')")) {
-            ps.setString(1, s + ".row_filter_registration");
-            ps.setString(2, s + ".row_filter_registration");
-            ps.setString(3, s + ".row_filter_registration");
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        String table = s + ".row_filter_registration";
+        return queryBoolean(c, "SELECT pg_catalog.has_table_privilege(?, 'SELECT') AND pg_catalog.has_table_privilege(?, 'INSERT')"
+                + " AND pg_catalog.has_table_privilege(?, 'DELETE')", table, table, table);
     }
 
     /**
@@ -239,10 +225,8 @@ final class RowFilters {
      * true (the table has filters now, and the caller must derive them again).
      */
     boolean registerEveryRow(Connection c, int tableId, String registrant) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + s + ".row_filter_registration (table_id, registrant, predicate)"
-                + " VALUES (?, ?, '') ON CONFLICT DO NOTHING")) {
-            ps.setInt(1, tableId);
-            ps.setString(2, registrant);
+        try (PreparedStatement ps = prepare(c, "INSERT INTO " + s + ".row_filter_registration (table_id, registrant, predicate)"
+                + " VALUES (?, ?, '') ON CONFLICT DO NOTHING", tableId, registrant)) {
             ps.executeUpdate();
         }
         return filtered(c, tableId);
@@ -250,9 +234,7 @@ final class RowFilters {
 
     /** Withdraws what {@code registrant} registered on a table without filters (capture does not change). */
     void withdraw(Connection c, int tableId, String registrant) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + s + ".row_filter_registration WHERE table_id = ? AND registrant = ?")) {
-            ps.setInt(1, tableId);
-            ps.setString(2, registrant);
+        try (PreparedStatement ps = prepare(c, "DELETE FROM " + s + ".row_filter_registration WHERE table_id = ? AND registrant = ?", tableId, registrant)) {
             ps.executeUpdate();
         }
     }
