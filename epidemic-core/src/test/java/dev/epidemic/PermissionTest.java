@@ -88,11 +88,12 @@ class PermissionTest {
     }
 
     @Test
-    void everyFunctionEpidemicCreatesPinsItsSearchPath() {
+    void everyFunctionEpidemicCreatesPinsItsSearchPathButLeanCapture() {
+        // The capture of a table without row filters qualifies every name instead (CaptureSearchPathTest).
         List<String> unpinned = Sql.rows(url, "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
                 + " WHERE n.nspname = 'epidemic' AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)");
         assertThat(Sql.queryLong(url, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'epidemic'"))
                 .isPositive();
-        assertThat(unpinned).isEmpty();
+        assertThat(unpinned).allSatisfy(name -> assertThat(name).matches("capture_\\d+"));
     }
 }
