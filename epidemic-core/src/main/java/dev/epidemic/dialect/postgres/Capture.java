@@ -556,7 +556,8 @@ final class Capture {
     private Problems problems(Connection c, Registration r, List<Column> live) throws SQLException {
         List<String> broken = new ArrayList<>();
         List<String> notFollowed = new ArrayList<>();
-        if (r.captureVersion() < CAPTURE_VERSION || own.installedVersion(c) < OwnSchema.CURRENT_VERSION) {
+        // A schema a later version only made faster (it is migrated at the next watch or consumer start) is not broken.
+        if (r.captureVersion() < CAPTURE_VERSION || own.installedVersion(c) < OwnSchema.FOLLOWS_SCHEMA_CHANGES) {
             broken.add("it was installed by an older Epidemic and does not follow schema changes");
             return new Problems(broken, notFollowed);
         }

@@ -26,6 +26,8 @@ final class OwnSchema {
     private static final List<String> MIGRATIONS = List.of("V1__change_log.sql", "V2__dead_letter.sql", "V3__follow_schema_changes.sql",
             "V4__backfill.sql", "V5__ticks.sql", "V6__row_filters.sql", "V7__lean_capture.sql");
     static final int CURRENT_VERSION = MIGRATIONS.size();
+    /** The version that made capture follow schema changes (V3__follow_schema_changes.sql). */
+    static final int FOLLOWS_SCHEMA_CHANGES = 3;
     /** The version that brought row filters (V6__row_filters.sql): their tables, and the log's filter_mask. */
     static final int ROW_FILTERS = 6;
 
