@@ -49,7 +49,8 @@ class DebeziumFormatCompatibilityTest {
     private static final String ROW = "(%d, 7, 2147483647, 9007199254740993, 1234.50, 3.14159, 'ann', 'ann@example.org', true,"
             + " '2024-02-29 12:34:56.789012', '2024-02-29 12:34:56.789', '2024-02-29 12:34:56.789012+02', '2024-02-29',"
             + " '{\"a\": [1, 2.5], \"b\": {\"c\": null}}', '{\"a\": [1, 2.5], \"b\": {\"c\": null}, \"d\": \"x\"}',"
-            + " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\xdeadbeef', '10:11:12.345678')";
+            + " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\xdeadbeef', '10:11:12.345678',"
+            + " '10:11:12.345+02', '2024-02-29 12:34:56+02', '{a,\"b c\"}', '{1,NULL,3}')";
 
     private static EmbeddedPostgres embedded;
     private static PgUrl db;
@@ -80,7 +81,8 @@ class DebeziumFormatCompatibilityTest {
         db.exec("DROP TABLE IF EXISTS typed",
                 "CREATE TABLE typed (id int PRIMARY KEY, small smallint, whole int, big bigint, price numeric(10,2), ratio numeric,"
                         + " name text, email varchar(80), active boolean, seen timestamp, seen_ms timestamp(3), seen_tz timestamptz,"
-                        + " born date, doc json, docb jsonb, uid uuid, raw bytea, opens time)",
+                        + " born date, doc json, docb jsonb, uid uuid, raw bytea, opens time,"
+                        + " closes timetz, seen_tz0 timestamptz(0), tags text[], counts int[])",
                 "ALTER TABLE typed REPLICA IDENTITY FULL", // so that Debezium's before holds the whole row, as Epidemic's does
                 "INSERT INTO typed VALUES " + ROW.formatted(1));
 
@@ -101,7 +103,8 @@ class DebeziumFormatCompatibilityTest {
             // When a row is inserted, updated and deleted, and the table truncated
             db.exec("INSERT INTO typed VALUES " + ROW.formatted(2),
                     "UPDATE typed SET price = -0.01, ratio = 100, name = 'bob', active = false, seen = '1969-12-31 23:59:59.999999',"
-                            + " born = '1960-01-01', docb = '[1, \"two\", {}]', raw = '\\x00ff', opens = '00:00:00.5' WHERE id = 2",
+                            + " born = '1960-01-01', docb = '[1, \"two\", {}]', raw = '\\x00ff', opens = '00:00:00.5', seen_tz = '2024-03-01 00:00:00+00',"
+                            + " seen_ms = '2024-03-01 00:00:00.5', small = NULL WHERE id = 2",
                     "DELETE FROM typed WHERE id = 2",
                     "TRUNCATE typed");
             // (Debezium follows a DELETE with a tombstone, a null value: a Kafka compaction marker, not a change)

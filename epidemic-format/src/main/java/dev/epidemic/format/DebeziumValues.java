@@ -16,7 +16,9 @@ import java.time.OffsetDateTime;
 import java.time.OffsetTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoField;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -51,9 +53,20 @@ final class DebeziumValues {
                     .withArrayEmptySeparator(""))
             .withObjectIndenter(new DefaultIndenter("", ""))
             .withArrayIndenter(new DefaultIndenter("", "")));
-    /** Debezium's ZonedTimestamp: ISO-8601 in UTC with as many fractional digits as the value needs. */
-    private static final DateTimeFormatter ZONED = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+    /** Debezium's ZonedTimestamp: ISO-8601 in UTC, with exactly the column's fractional digits. */
+    private static final DateTimeFormatter[] ZONED = new DateTimeFormatter[7];
+    /** Debezium's ZonedTime: ISO-8601 in UTC, with as many fractional digits as the value needs. */
     private static final DateTimeFormatter ZONED_TIME = DateTimeFormatter.ISO_OFFSET_TIME;
+
+    static {
+        for (int digits = 0; digits <= 6; digits++) {
+            DateTimeFormatterBuilder format = new DateTimeFormatterBuilder().append(DateTimeFormatter.ISO_LOCAL_DATE).appendPattern("'T'HH:mm:ss");
+            if (digits > 0) {
+                format.appendFraction(ChronoField.NANO_OF_SECOND, digits, digits, true);
+            }
+            ZONED[digits] = format.appendOffsetId().toFormatter();
+        }
+    }
 
     private DebeziumValues() {
     }
@@ -91,10 +104,11 @@ final class DebeziumValues {
             return switch (column.kind()) {
                 case DECIMAL -> decimal(value, column.scale());
                 case LOCAL_TIMESTAMP -> localTimestamp(value.toString(), column.precision());
-                case ZONED_TIMESTAMP -> zonedTimestamp(value.toString());
+                case ZONED_TIMESTAMP -> OffsetDateTime.parse(value.toString().replace(' ', 'T')).withOffsetSameInstant(ZoneOffset.UTC)
+                        .format(ZONED[digits(column)]);
                 case DATE -> (int) LocalDate.parse(value.toString()).toEpochDay();
                 case TIME -> time(value.toString(), column.precision());
-                case ZONED_TIME -> OffsetTime.parse(value.toString()).withOffsetSameInstant(ZoneOffset.UTC).format(ZONED_TIME);
+                case ZONED_TIME -> OffsetTime.parse(fullOffset(value.toString())).withOffsetSameInstant(ZoneOffset.UTC).format(ZONED_TIME);
                 case JSON -> JSONB_TEXT.writeValueAsString(value);
                 case BYTES -> bytes(value.toString());
                 case AS_IS -> value;
@@ -129,8 +143,13 @@ final class DebeziumValues {
         return precision <= 3 ? instant.toEpochMilli() : ChronoUnit.MICROS.between(Instant.EPOCH, instant);
     }
 
-    private static String zonedTimestamp(String text) {
-        return OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC).format(ZONED);
+    /** timetz as to_jsonb writes it ({@code 10:11:12+02}) with the offset's minutes, as java.time reads it. */
+    private static String fullOffset(String text) {
+        return text.matches(".*[+-]\\d\\d") ? text + ":00" : text;
+    }
+
+    private static int digits(ColumnTypes.Column column) {
+        return Math.max(0, Math.min(6, column.precision()));
     }
 
     private static Object time(String text, int precision) {
