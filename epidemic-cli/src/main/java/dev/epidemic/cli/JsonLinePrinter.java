@@ -31,7 +31,7 @@ final class JsonLinePrinter implements ChangeHandler.EveryChange {
 
     @Override
     public void accept(Change change) {
-        out.println(format.format(change).value());
+        out.println(format.value(change));
         if (out.checkError()) { // flushes, then reports any failure of this or an earlier write
             failedChange = change.id();
             stopper.requestStop();

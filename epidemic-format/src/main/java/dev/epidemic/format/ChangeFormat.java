@@ -28,6 +28,11 @@ public interface ChangeFormat {
     /** The change as one message. */
     Message format(Change change);
 
+    /** Only the message's value, for a sink that sends no key and no headers (stdout): spares making them. */
+    default String value(Change change) {
+        return format(change).value();
+    }
+
     /** The content type of a JSON array of this format's messages, as a webhook sends a batch. */
     default String batchContentType() {
         return "application/json";

@@ -50,17 +50,24 @@ final class CloudEventsFormat implements ChangeFormat {
     @Override
     public Message format(Change change) {
         String key = change.key() == null ? null : Jsons.write(change.key(), change.id());
-        String data = Epidemic.toJson(change);
-        Map<String, String> attributes = attributes(change);
         if (binary) {
             Map<String, String> headers = new LinkedHashMap<>();
-            attributes.forEach((name, value) -> headers.put("ce-" + name, value));
-            return new Message(key, data, "application/json", headers);
+            attributes(change).forEach((name, value) -> headers.put("ce-" + name, value));
+            return new Message(key, Epidemic.toJson(change), "application/json", headers);
+        }
+        return new Message(key, value(change), STRUCTURED, Map.of());
+    }
+
+    @Override
+    public String value(Change change) {
+        String data = Epidemic.toJson(change);
+        if (binary) {
+            return data;
         }
         StringWriter text = new StringWriter(data.length() + 256);
         try (JsonGenerator json = Jsons.MAPPER.getFactory().createGenerator(text)) {
             json.writeStartObject();
-            for (Map.Entry<String, String> attribute : attributes.entrySet()) {
+            for (Map.Entry<String, String> attribute : attributes(change).entrySet()) {
                 json.writeStringField(attribute.getKey(), attribute.getValue());
             }
             json.writeStringField("datacontenttype", "application/json");
@@ -70,7 +77,7 @@ final class CloudEventsFormat implements ChangeFormat {
         } catch (IOException e) {
             throw new EpidemicException("cannot render change " + change.id() + " as a CloudEvent", e);
         }
-        return new Message(key, text.toString(), STRUCTURED, Map.of());
+        return text.toString();
     }
 
     /** The context attributes, in the order the specification lists them. */

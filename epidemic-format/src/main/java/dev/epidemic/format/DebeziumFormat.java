@@ -41,6 +41,12 @@ final class DebeziumFormat implements ChangeFormat {
 
     @Override
     public Message format(Change change) {
+        Map<String, Object> key = DebeziumValues.row(change.key(), change.table(), types);
+        return new Message(key == null ? null : Jsons.write(key, change.id()), value(change), "application/json", Map.of());
+    }
+
+    @Override
+    public String value(Change change) {
         String table = change.table();
         Map<String, Object> envelope = new LinkedHashMap<>();
         envelope.put("before", DebeziumValues.row(change.oldValues(), table, types));
@@ -52,8 +58,7 @@ final class DebeziumFormat implements ChangeFormat {
         envelope.put("ts_ms", now.toEpochMilli());
         envelope.put("ts_us", ChronoUnit.MICROS.between(Instant.EPOCH, now));
         envelope.put("ts_ns", ChronoUnit.NANOS.between(Instant.EPOCH, now));
-        Map<String, Object> key = DebeziumValues.row(change.key(), table, types);
-        return new Message(key == null ? null : Jsons.write(key, change.id()), Jsons.write(envelope, change.id()), "application/json", Map.of());
+        return Jsons.write(envelope, change.id());
     }
 
     private Map<String, Object> source(Change change) {

@@ -15,6 +15,11 @@ final class EpidemicFormat implements ChangeFormat {
     @Override
     public Message format(Change change) {
         String key = change.key() == null ? null : Jsons.write(change.key(), change.id());
-        return new Message(key, Epidemic.toJson(change), "application/json", Map.of());
+        return new Message(key, value(change), "application/json", Map.of());
+    }
+
+    @Override
+    public String value(Change change) {
+        return Epidemic.toJson(change);
     }
 }

@@ -198,6 +198,19 @@ class ChangeFormatsTest {
                 Map.entry("ce-time", update.at().toString()));
     }
 
+    @Test
+    void theValueAloneIsTheMessagesValueInEveryFormat() {
+        Clock fixed = Clock.fixed(NOW, ZoneOffset.UTC);
+        ChangeFormat cloudEvents = ChangeFormat.named("cloudevents", dataSource);
+        List<ChangeFormat> formats = List.of(ChangeFormat.named("epidemic", dataSource), cloudEvents, cloudEvents.binaryMode(),
+                new DebeziumFormat(Origin.lazy(dataSource), ColumnTypes.fromCatalog(dataSource), fixed));
+        for (ChangeFormat format : formats) {
+            for (Change change : changes) {
+                assertThat(format.value(change)).as(format.name() + " " + change.operation()).isEqualTo(format.format(change).value());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- names
 
     @Test

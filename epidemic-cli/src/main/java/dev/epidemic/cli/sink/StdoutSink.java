@@ -42,7 +42,7 @@ public final class StdoutSink implements ChangeHandler {
     }
 
     private void print(Change change) throws IOException {
-        String line = format.format(change).value();
+        String line = format.value(change);
         boolean failed;
         synchronized (out) {
             out.println(line);

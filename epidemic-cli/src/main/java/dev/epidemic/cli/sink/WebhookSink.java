@@ -95,7 +95,7 @@ public final class WebhookSink implements ChangeHandler, BatchHandler {
             json = message.value();
             contentType = message.contentType();
         } else {
-            json = changes.stream().map(change -> format.format(change).value()).collect(Collectors.joining(",", "[", "]"));
+            json = changes.stream().map(format::value).collect(Collectors.joining(",", "[", "]"));
             contentType = format.batchContentType();
         }
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
