@@ -28,7 +28,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -205,14 +204,12 @@ class DebeziumFormatCompatibilityTest {
         p.setProperty("snapshot.mode", "initial");
         p.setProperty("skipped.operations", "none"); // Debezium skips TRUNCATE by default
         p.setProperty("converter.schemas.enable", "false");
-        AtomicReference<Throwable> failure = new AtomicReference<>();
         DebeziumEngine<ChangeEvent<String, String>> engine = DebeziumEngine.create(Json.class)
                 .using(p)
                 .notifying(event -> events.add(new Event(event.key(), event.value())))
                 .using((success, message, error) -> {
                     if (!success) {
-                        failure.set(error != null ? error : new IllegalStateException(message));
-                        System.err.println("Debezium failed: " + message);
+                        System.err.println("Debezium failed: " + message); // the wait for its events then times out, naming what came
                     }
                 })
                 .build();
