@@ -5,6 +5,7 @@ import dev.epidemic.api.EpidemicAdmin;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.engine.Databases;
 
+import javax.sql.DataSource;
 import java.io.IOException;
 import java.net.UnknownHostException;
 import java.sql.Connection;
@@ -28,7 +29,12 @@ record Database(String url, String user, String password, String schema) {
 
     /** A builder for an engine on this database. */
     Epidemic.Builder engine() {
-        return Epidemic.builder(Databases.fromUrl(url, user, password)).schema(schema);
+        return Epidemic.builder(dataSource()).schema(schema);
+    }
+
+    /** Connections to this database, one per call. */
+    DataSource dataSource() {
+        return Databases.fromUrl(url, user, password);
     }
 
     /**

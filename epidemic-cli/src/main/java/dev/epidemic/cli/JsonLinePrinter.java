@@ -2,17 +2,18 @@ package dev.epidemic.cli;
 
 import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
-import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicException;
+import dev.epidemic.format.ChangeFormat;
 
 import java.io.PrintWriter;
 
 /**
- * Prints each change as one JSON line and flushes it. Returning normally is what lets the engine store
+ * Prints each change as one JSON line, in the chosen format, and flushes it. Returning normally is what lets the engine store
  * the position past a change, so a change whose line could not be written makes it throw instead.
  */
 final class JsonLinePrinter implements ChangeHandler.EveryChange {
     private final PrintWriter out;
+    private final ChangeFormat format;
     private final long max;
     private final Stopper stopper;
     private long printed;
@@ -21,15 +22,16 @@ final class JsonLinePrinter implements ChangeHandler.EveryChange {
     /**
      * @param max stop after this many lines; 0 for no limit
      */
-    JsonLinePrinter(PrintWriter out, long max, Stopper stopper) {
+    JsonLinePrinter(PrintWriter out, ChangeFormat format, long max, Stopper stopper) {
         this.out = out;
+        this.format = format;
         this.max = max;
         this.stopper = stopper;
     }
 
     @Override
     public void accept(Change change) {
-        out.println(Epidemic.toJson(change));
+        out.println(format.value(change));
         if (out.checkError()) { // flushes, then reports any failure of this or an earlier write
             failedChange = change.id();
             stopper.requestStop();

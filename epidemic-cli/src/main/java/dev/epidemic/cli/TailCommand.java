@@ -5,6 +5,7 @@ import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.EpidemicException;
 import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.StartFrom;
+import dev.epidemic.format.ChangeFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,7 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code epidemic tail}: prints every change as one JSON line, as a durable consumer. The position is
+ * {@code epidemic tail}: prints every change as one JSON line (in the {@code --format} chosen), as a durable consumer. The position is
  * stored only after a line was written, so a killed tail restarted under the same name loses nothing.
  */
 @Command(name = "tail", mixinStandardHelpOptions = true,
@@ -56,12 +57,21 @@ final class TailCommand implements Callable<Integer> {
                     + " standing by for another tail of the same consumer, or reconnecting."})
     Double idleExitSeconds;
 
+    @Option(names = "--format", paramLabel = "epidemic|debezium|cloudevents",
+            description = {"How each line is written: epidemic (default: id, txid, table, op, key, old, new, at), debezium"
+                    + " (the envelope of Debezium's PostgreSQL connector, JSON schemas disabled), or cloudevents (a CloudEvent 1.0"
+                    + " in JSON structured mode whose data is the epidemic line). See docs/formats.md."})
+    String format = "epidemic";
+
     @Option(names = "--batch-size", paramLabel = "N", description = "Changes read, and positions stored, per batch (default 1000).")
     Integer batchSize;
 
     @Override
     public Integer call() throws Exception {
         StartFrom startFrom = startFrom();
+        if (!ChangeFormat.NAMES.contains(format)) {
+            throw new InvalidInputException("--format must be one of " + String.join(", ", ChangeFormat.NAMES) + ", not '" + format + "'");
+        }
         if (max != null && max < 1) {
             throw new InvalidInputException("--max must be at least 1, not " + max);
         }
@@ -72,7 +82,8 @@ final class TailCommand implements Callable<Integer> {
         database.checkReachable();
 
         Stopper stopper = new Stopper();
-        JsonLinePrinter printer = new JsonLinePrinter(spec.commandLine().getOut(), max == null ? 0 : max, stopper);
+        JsonLinePrinter printer = new JsonLinePrinter(spec.commandLine().getOut(), ChangeFormat.named(format, database.dataSource()),
+                max == null ? 0 : max, stopper);
         Epidemic.Builder builder = database.engine().consumer(consumer).startFrom(startFrom).handleEveryTable(tables, ChangeHandler.forEveryChange(printer));
         if (batchSize != null) {
             builder.batchSize(batchSize);

@@ -114,6 +114,8 @@ class BadInputTest {
         bad(cases, "tail with batch size 0", 2, "batch size must be at least 1", "tail", "--consumer", "c", "--batch-size", "0");
         bad(cases, "tail with a negative --max", 2, "--max must be at least 1", "tail", "--consumer", "c", "--max", "-5");
         bad(cases, "tail with a non-number --idle-exit", 2, "--idle-exit", "tail", "--consumer", "c", "--idle-exit", "soon");
+        bad(cases, "tail in an unknown format", 2, "--format must be one of epidemic, debezium, cloudevents, not 'avro'",
+                "tail", "--consumer", "c", "--format", "avro");
         bad(cases, "tail from an unknown place", 2, "--from must be 'oldest', 'now' or 'snapshot'", "tail", "--consumer", "c", "--from", "start");
         bad(cases, "backfill an unknown table", 2, "table nope does not exist", "backfill", "nope");
         bad(cases, "backfill an unwatched table", 2, "is not watched", "backfill", "users");

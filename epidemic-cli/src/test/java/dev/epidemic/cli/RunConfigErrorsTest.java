@@ -187,6 +187,18 @@ class RunConfigErrorsTest {
     }
 
     @Test
+    void unknownFormatOfASinkIsNamedWithTheFormatsThatExist() throws IOException {
+        String yaml = withTable("""
+                - table: public.mail_users
+                  sink: {stdout: {format: json}}
+                - table: public.mail_users
+                  sink: {webhook: {url: 'http://127.0.0.1:9/hook', format: Debezium}}""");
+        assertThat(refused(yaml)).containsExactly(
+                "consumers[0].tables[0].sink.stdout.format: must be one of epidemic, debezium, cloudevents, not 'json'",
+                "consumers[0].tables[1].sink.webhook.format: must be one of epidemic, debezium, cloudevents, not 'Debezium'");
+    }
+
+    @Test
     void unknownStartPointIsNamedWithTheWordsThatWork() throws IOException {
         String yaml = withTable(GOOD_TABLE).replace("  - name: mail-server\n", "  - name: mail-server\n    from: yesterday\n");
         assertThat(yaml).contains("from: yesterday");

@@ -101,6 +101,44 @@ class RunTest {
     }
 
     @Test
+    void aStdoutSinkPrintsInItsFormat() throws Exception {
+        // Given two consumers of one table printing to stdout, one as Debezium envelopes and one as CloudEvents
+        Sql.exec(url, "CREATE TABLE shipments (id int PRIMARY KEY, sent date)");
+        try (InProcessDaemon daemon = InProcessDaemon.start("""
+                database: {url: '%s'}
+                consumers:
+                  - name: as-debezium
+                    tables:
+                      - table: shipments
+                        sink: {stdout: {format: debezium}}
+                  - name: as-cloudevents
+                    tables:
+                      - table: shipments
+                        sink: {stdout: {format: cloudevents}}
+                """.formatted(url))) {
+            // When a row is inserted
+            Sql.exec(url, "INSERT INTO shipments VALUES (1, '1970-01-03')");
+
+            // Then one line is a Debezium envelope (a date as days since the epoch), the other a CloudEvent
+            await().atMost(Duration.ofSeconds(20)).until(() -> daemon.stdout.toString().lines().count() >= 2);
+            List<JsonNode> lines = daemon.stdout.toString().lines().map(line -> {
+                try {
+                    return JSON.readTree(line);
+                } catch (Exception e) {
+                    throw new AssertionError(line, e);
+                }
+            }).toList();
+            assertThat(lines).hasSize(2);
+            JsonNode envelope = lines.stream().filter(line -> line.has("op")).findFirst().orElseThrow();
+            JsonNode event = lines.stream().filter(line -> line.has("specversion")).findFirst().orElseThrow();
+            assertThat(envelope.get("op").asText()).isEqualTo("c");
+            assertThat(envelope.get("after").get("sent").asInt()).isEqualTo(2);
+            assertThat(event.get("type").asText()).isEqualTo("dev.epidemic.change.insert");
+            assertThat(event.get("data").get("new").get("sent").asText()).isEqualTo("1970-01-03");
+        }
+    }
+
+    @Test
     void deadLettersAreListedReplayedAndDropped() throws Exception {
         // Given a consumer whose handler fails on two changes until they become dead letters
         Sql.exec(url, "CREATE TABLE quotas (id int PRIMARY KEY, bytes bigint)");

@@ -64,6 +64,35 @@ class TailTest {
     }
 
     @Test
+    void printsTheSameChangesInEachFormat() throws Exception {
+        Sql.exec(url,
+                "INSERT INTO mail_users VALUES (1, 'ann', 100)",
+                "UPDATE mail_users SET quota_bytes = 200 WHERE id = 1",
+                "DELETE FROM mail_users WHERE id = 1",
+                "TRUNCATE mail_users");
+
+        CliProcess plain = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "plain", "--max", "4");
+        CliProcess debezium = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "dbz", "--max", "4", "--format", "debezium");
+        CliProcess cloudEvents = CliProcess.runToEnd(RUN, "--url", url, "tail", "--consumer", "ce", "--max", "4", "--format", "cloudevents");
+
+        assertThat(List.of(plain, debezium, cloudEvents)).allSatisfy(tail -> {
+            assertThat(tail.exitCode()).as(tail.err()).isZero();
+            assertThat(tail.err()).isEmpty();
+        });
+        List<JsonNode> changes = parse(plain.lines());
+        List<JsonNode> envelopes = parse(debezium.lines());
+        List<JsonNode> events = parse(cloudEvents.lines());
+        assertThat(envelopes).extracting(e -> e.get("op").asText()).containsExactly("c", "u", "d", "t");
+        assertThat(envelopes).extracting(e -> e.get("source").get("table").asText()).containsOnly("mail_users");
+        assertThat(envelopes.get(1).get("before").get("quota_bytes").asLong()).isEqualTo(100);
+        assertThat(envelopes.get(1).get("after").get("quota_bytes").asLong()).isEqualTo(200);
+        assertThat(events).extracting(e -> e.get("type").asText()).containsExactly("dev.epidemic.change.insert",
+                "dev.epidemic.change.update", "dev.epidemic.change.delete", "dev.epidemic.change.truncate");
+        assertThat(events).extracting(e -> e.get("data")).as("the data is the epidemic line").containsExactlyElementsOf(changes);
+        assertThat(events).extracting(e -> e.get("id").asText()).containsExactlyElementsOf(changes.stream().map(c -> c.get("id").asText()).toList());
+    }
+
+    @Test
     void resumesAfterARestartWithoutRepeats() {
         for (int id = 1; id <= 5; id++) {
             Sql.exec(url, "INSERT INTO mail_users VALUES (" + id + ", 'u" + id + "', 0)");

@@ -179,6 +179,43 @@ class WebhookSinkTest {
     }
 
     @Test
+    void postsCloudEventsWithTheirContentTypesOneByOneAndInBatches() throws Exception {
+        // Given two webhook sinks in the cloudevents format, one sending each change, one batches
+        Sql.exec(url, "CREATE TABLE parcels (id int PRIMARY KEY, weight int)");
+        String hook = "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+        try (InProcessDaemon daemon = InProcessDaemon.start("""
+                database: {url: '%s'}
+                consumers:
+                  - name: single-events
+                    tables:
+                      - table: parcels
+                        sink: {webhook: {url: '%s', format: cloudevents}}
+                  - name: batched-events
+                    tables:
+                      - table: parcels
+                        sink: {webhook: {url: '%s', format: cloudevents, batch: 10}}
+                """.formatted(url, hook, hook))) {
+            // When two rows are inserted in one transaction
+            Sql.exec(url, "INSERT INTO parcels VALUES (1, 5), (2, 7)");
+            await().atMost(WAIT).until(() -> requests.size() >= 3);
+        }
+
+        // Then one sink posted two CloudEvents, the other one array of both
+        List<Request> single = requests.stream().filter(r -> r.body()[0] == '{').toList();
+        List<Request> batched = requests.stream().filter(r -> r.body()[0] == '[').toList();
+        assertThat(single).hasSize(2).allSatisfy(request -> {
+            assertThat(request.contentType()).isEqualTo("application/cloudevents+json");
+            assertThat(request.json().get("type").asText()).isEqualTo("dev.epidemic.change.insert");
+            assertThat(request.idempotencyKey()).isEqualTo(request.json().get("id").asText());
+        });
+        assertThat(batched).singleElement().satisfies(request -> {
+            assertThat(request.contentType()).isEqualTo("application/cloudevents-batch+json");
+            assertThat(request.json()).extracting(event -> event.get("data").get("key").get("id").asInt()).containsExactly(1, 2);
+            assertThat(request.json()).extracting(event -> event.get("specversion").asText()).containsOnly("1.0");
+        });
+    }
+
+    @Test
     void sendsBatchesAsJsonArraysKeyedByTheirFirstAndLastIds() throws Exception {
         try (InProcessDaemon daemon = InProcessDaemon.start(config("ledger", ", batch: 10", "{attempts: 3}"))) {
             Sql.exec(url, "INSERT INTO ledger SELECT g, g * 10 FROM generate_series(1, 5) g");

@@ -41,16 +41,16 @@ public record DaemonConfig(Database database, String plugins, List<Consumer> con
     public record Sink(Stdout stdout, Webhook webhook) {
     }
 
-    /** Prints each change as one JSON line on standard output; it has no settings. */
-    public record Stdout() {
+    /** Prints each change as one JSON line on standard output, in {@code format} (docs/formats.md). */
+    public record Stdout(String format) {
     }
 
-    /** POSTs changes as JSON to {@code url}, signed with {@code secret}. */
-    public record Webhook(String url, String secret, String timeout, Integer batch, Map<String, String> headers) {
+    /** POSTs changes as JSON in {@code format} (docs/formats.md) to {@code url}, signed with {@code secret}. */
+    public record Webhook(String url, String secret, String timeout, Integer batch, Map<String, String> headers, String format) {
         @Override
         public String toString() {
             return "Webhook[url=" + url + ", secret=" + (secret == null ? null : "***") + ", timeout=" + timeout
-                    + ", batch=" + batch + ", headers=" + (headers == null ? null : headers.keySet()) + "]";
+                    + ", batch=" + batch + ", headers=" + (headers == null ? null : headers.keySet()) + ", format=" + format + "]";
         }
     }
 

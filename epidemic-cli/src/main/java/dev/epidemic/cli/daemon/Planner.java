@@ -9,8 +9,10 @@ import dev.epidemic.cli.StartPoints;
 import dev.epidemic.cli.sink.StdoutSink;
 import dev.epidemic.cli.sink.WebhookSink;
 import dev.epidemic.engine.Databases;
+import dev.epidemic.format.ChangeFormat;
 
 import java.io.IOException;
+import javax.sql.DataSource;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -40,6 +42,7 @@ public final class Planner {
     private final PrintWriter stdout;
     private final Path pluginsOverride;
     private HandlerClasses classes;
+    private DataSource dataSource; // null when the database settings are wrong: then nothing runs, and no format reads it
 
     private Planner(PrintWriter stdout, Path pluginsOverride) {
         this.stdout = stdout;
@@ -66,6 +69,9 @@ public final class Planner {
         boolean databaseReadWell = problems.lines().stream().noneMatch(p -> List.of("database.url:", "database.user:",
                 "database.password:", "database.schema:").stream().anyMatch(p::startsWith));
         DaemonPlan.Connection connection = databaseReadWell ? database(config.database()) : null;
+        if (connection != null) {
+            dataSource = Databases.fromUrl(connection.url(), connection.user(), connection.password());
+        }
         classes = handlerClasses(config.plugins());
         List<DaemonPlan.Consumer> consumers = consumers(config.consumers());
         if (connection != null) {
@@ -258,7 +264,8 @@ public final class Planner {
             return null;
         }
         if (sink.stdout() != null) {
-            return new HandlerClasses.Made(DaemonPlan.Kind.CHANGE, new StdoutSink(stdout), null);
+            ChangeFormat format = format(path + ".stdout.format", sink.stdout().format());
+            return format == null ? null : new HandlerClasses.Made(DaemonPlan.Kind.CHANGE, new StdoutSink(stdout, format), null);
         }
         return webhook(path + ".webhook", sink.webhook());
     }
@@ -290,12 +297,23 @@ public final class Planner {
                 problems.add(path + ".headers." + name, "cannot be sent: " + e.getMessage());
             }
         });
+        ChangeFormat format = format(path + ".format", webhook.format());
         if (problems.lines().size() > before) {
             return null;
         }
         WebhookSink sink = new WebhookSink(url, webhook.secret() == null || webhook.secret().isEmpty() ? null : webhook.secret(),
-                timeout, batch, headers);
+                timeout, batch, headers, format);
         return new HandlerClasses.Made(batch == 1 ? DaemonPlan.Kind.CHANGE : DaemonPlan.Kind.BATCH, sink, null);
+    }
+
+    /** The sink's format: {@code epidemic} when not given. */
+    private ChangeFormat format(String path, String name) {
+        String chosen = name == null ? "epidemic" : name.strip();
+        if (!ChangeFormat.NAMES.contains(chosen)) {
+            problems.add(path, "must be one of " + String.join(", ", ChangeFormat.NAMES) + ", not '" + name + "'");
+            return null;
+        }
+        return ChangeFormat.named(chosen, dataSource);
     }
 
     private URI httpUrl(String path, String text) {

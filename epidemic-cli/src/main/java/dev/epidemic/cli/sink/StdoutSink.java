@@ -2,21 +2,23 @@ package dev.epidemic.cli.sink;
 
 import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
-import dev.epidemic.api.Epidemic;
+import dev.epidemic.format.ChangeFormat;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 
 /**
- * Prints each change as one JSON line (the format of {@code epidemic tail}) and flushes it. Consumers
+ * Prints each change as one JSON line (as {@code epidemic tail} does, in the configured format) and flushes it. Consumers
  * share one writer, whose lock keeps their lines whole; a line that could not be written fails the
  * change, so that its position is not stored past it.
  */
 public final class StdoutSink implements ChangeHandler {
     private final PrintWriter out;
+    private final ChangeFormat format;
 
-    public StdoutSink(PrintWriter out) {
+    public StdoutSink(PrintWriter out, ChangeFormat format) {
         this.out = out;
+        this.format = format;
     }
 
     @Override
@@ -40,7 +42,7 @@ public final class StdoutSink implements ChangeHandler {
     }
 
     private void print(Change change) throws IOException {
-        String line = Epidemic.toJson(change);
+        String line = format.value(change);
         boolean failed;
         synchronized (out) {
             out.println(line);

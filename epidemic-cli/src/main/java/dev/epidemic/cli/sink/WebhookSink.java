@@ -3,8 +3,9 @@ package dev.epidemic.cli.sink;
 import dev.epidemic.api.BatchHandler;
 import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
-import dev.epidemic.api.Epidemic;
 import dev.epidemic.api.RejectedChangeException;
+import dev.epidemic.format.ChangeFormat;
+import dev.epidemic.format.Message;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,10 +19,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * POSTs changes to an HTTP endpoint as JSON: one change per request (the object {@code epidemic tail}
- * prints) when {@code batch} is 1, else a JSON array of up to {@code batch} changes.
+ * POSTs changes to an HTTP endpoint as JSON, in the configured format: one change per request (the object
+ * {@code epidemic tail --format} prints) when {@code batch} is 1, else a JSON array of up to {@code batch} changes.
  *
- * <p>Each request carries {@code Content-Type: application/json}, {@code Idempotency-Key} (the change
+ * <p>Each request carries the format's {@code Content-Type} ({@code application/json}; for CloudEvents
+ * {@code application/cloudevents+json}, or {@code application/cloudevents-batch+json} for an array), {@code Idempotency-Key} (the change
  * id; for an array, {@code FIRST-LAST}, the ids of its first and last change) and, with a secret,
  * {@code X-Epidemic-Signature} (see {@link Signature}). A 2xx answer delivers the change. Network
  * errors, timeouts, 408, 429 and 5xx throw an IOException, which the engine retries with backoff;
@@ -35,18 +37,20 @@ public final class WebhookSink implements ChangeHandler, BatchHandler {
     private final Duration timeout;
     private final int batch;
     private final Map<String, String> headers;
+    private final ChangeFormat format;
     private final HttpClient client;
 
     /**
      * @param secret  null to send no signature
      * @param headers sent with every request; they cannot replace the headers above
      */
-    public WebhookSink(URI url, String secret, Duration timeout, int batch, Map<String, String> headers) {
+    public WebhookSink(URI url, String secret, Duration timeout, int batch, Map<String, String> headers, ChangeFormat format) {
         this.url = url;
         this.secret = secret;
         this.timeout = timeout;
         this.batch = batch;
         this.headers = Map.copyOf(headers);
+        this.format = format;
         this.client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
@@ -84,15 +88,22 @@ public final class WebhookSink implements ChangeHandler, BatchHandler {
     }
 
     private void post(List<Change> changes) throws IOException, InterruptedException, RejectedChangeException {
-        String json = batch == 1
-                ? Epidemic.toJson(changes.get(0))
-                : changes.stream().map(Epidemic::toJson).collect(Collectors.joining(",", "[", "]"));
+        String json;
+        String contentType;
+        if (batch == 1) {
+            Message message = format.format(changes.get(0));
+            json = message.value();
+            contentType = message.contentType();
+        } else {
+            json = changes.stream().map(format::value).collect(Collectors.joining(",", "[", "]"));
+            contentType = format.batchContentType();
+        }
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         long first = changes.get(0).id();
         long last = changes.get(changes.size() - 1).id();
         HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).POST(HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(request::setHeader);
-        request.setHeader("Content-Type", "application/json");
+        request.setHeader("Content-Type", contentType);
         request.setHeader("Idempotency-Key", batch == 1 ? Long.toString(first) : first + "-" + last);
         if (secret != null) {
             request.setHeader(Signature.HEADER, Signature.of(body, secret));
