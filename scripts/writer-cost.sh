@@ -20,6 +20,10 @@
 #   lean_row             prototype: the same as a row trigger
 #   lean_min             prototype: the statement trigger's INSERT alone, qualified, SECURITY DEFINER, no SET
 #   stmt_empty_definer   a statement trigger with a transition table, an empty body, SECURITY DEFINER, no SET
+# With --transactions, each statement is its own transaction (autocommit, from psql), as in an application,
+# so costs paid once per transaction count too (PL/pgSQL prepares its simple expressions, and locks are
+# taken, once per transaction); without it, all statements run in one transaction, which isolates the
+# per-statement part.
 # With --update, each statement is a single-row UPDATE of one of 1,000 rows instead (UPDATE variants: none,
 # epidemic, row_plain, row_plain_pinned, lean_row).
 set -euo pipefail
@@ -27,6 +31,7 @@ export PGOPTIONS="-c client_min_messages=warning"
 cd "$(dirname "$0")/.."
 rounds=5
 update=0
+transactions=0
 statements=30000
 variants="none epidemic stmt_empty stmt_empty_pinned epidemic_no_state epidemic_no_jsonb row_plain row_plain_pinned"
 while [ $# -gt 0 ]; do
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
     --statements) statements="$2"; shift 2 ;;
     --variants) variants="$2"; shift 2 ;;
     --update) update=1; shift ;;
+    --transactions) transactions=1; shift ;;
     *) echo "writer-cost.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -172,7 +178,7 @@ cost_per_statement() {
 SELECT pg_backend_pid() AS pid \gset
 \setenv BACKEND :pid
 \! awk '{print \$14 + \$15}' /proc/\$BACKEND/stat > $before
-DO \$\$ BEGIN FOR i IN 1..$statements LOOP $one_statement; END LOOP; END \$\$;
+$(if [ "$transactions" = 1 ]; then cat "$statement_file"; else echo "DO \$\$ BEGIN FOR i IN 1..$statements LOOP $one_statement; END LOOP; END \$\$;"; fi)
 \! awk '{print \$14 + \$15}' /proc/\$BACKEND/stat > $after
 SQL
   local ticks_per_second
@@ -183,7 +189,16 @@ SQL
 
 one_statement="INSERT INTO t (name, qty) VALUES ('x', i)"
 [ "$update" = 1 ] && one_statement="UPDATE t SET qty = qty + 1 WHERE id = 1 + i % 1000"
-echo "backend CPU per single-row $( [ "$update" = 1 ] && echo UPDATE || echo INSERT ), microseconds ($statements statements per variant and round)"
+statement_file=$(mktemp)
+trap 'rm -f "$statement_file"' EXIT
+if [ "$transactions" = 1 ]; then
+  prepared="INSERT INTO t (name, qty) VALUES ('x', \$1)"
+  [ "$update" = 1 ] && prepared="UPDATE t SET qty = qty + 1 WHERE id = 1 + \$1 % 1000"
+  echo "PREPARE one(int) AS $prepared;" > "$statement_file"
+  seq "$statements" | sed 's/.*/EXECUTE one(&);/' >> "$statement_file"
+  echo "DEALLOCATE one;" >> "$statement_file"
+fi
+echo "backend CPU per single-row $( [ "$update" = 1 ] && echo UPDATE || echo INSERT ), microseconds ($statements statements per variant and round$( [ "$transactions" = 1 ] && echo ", each its own transaction"))"
 for r in $(seq "$rounds"); do
   line="round $r:"
   for v in $variants; do
