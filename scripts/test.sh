@@ -7,6 +7,9 @@
 # run on), the other modules' io.zonky's EmbeddedPostgres (which initdb refuses to run as root).
 # MariaDB: the server at 127.0.0.1:3306 (root, no password) is used; it is started when down and installed
 # when missing; a MariaDB that cannot be brought up fails the run.
+# The brokers of the sink modules (NATS with JetStream at 4222, RabbitMQ at 5672 as guest/guest, Redis at
+# 6379): each is started when down and installed from Debian's packages when missing; one that cannot be
+# brought up fails the run. Kafka has no server here: its tests start a broker from Maven artifacts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +67,39 @@ ensure_mariadb() {
   exit 1
 }
 
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# ensure_service NAME PORT EXECUTABLE DEBIAN_PACKAGE START_COMMAND...
+ensure_service() {
+  local name=$1 port=$2 executable=$3 package=$4
+  shift 4
+  if port_open "$port"; then
+    echo "$name: running at 127.0.0.1:$port"
+    return
+  fi
+  if [ ! -x "$executable" ]; then
+    echo "$name: not installed; installing $package"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "$package" >/dev/null
+  fi
+  echo "$name: starting"
+  "$@" || true
+  for _ in $(seq 1 90); do
+    port_open "$port" && { echo "$name: up"; return; }
+    sleep 1
+  done
+  echo "$name: did not come up at 127.0.0.1:$port; the suite needs it" >&2
+  exit 1
+}
+
 ensure_postgres
 ensure_mariadb
+mkdir -p /var/lib/nats-server /var/lib/redis /var/log/redis
+ensure_service NATS 4222 /usr/sbin/nats-server nats-server \
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+ensure_service RabbitMQ 5672 /usr/sbin/rabbitmq-server rabbitmq-server rabbitmq-server -detached
+ensure_service Redis 6379 /usr/bin/redis-server redis-server \
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 exec mvn -B -ntp verify "$@"
