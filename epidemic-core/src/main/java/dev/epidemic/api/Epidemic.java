@@ -295,9 +295,28 @@ public final class Epidemic implements Runnable, AutoCloseable {
             return this;
         }
 
+        /**
+         * Hands changes over in {@code lanes} threads at once (default 1: one at a time, in log order). Changes
+         * are split by table and primary key, so one row's changes keep their order; changes to different rows,
+         * even of one transaction, may be handled concurrently, and a handler must then be thread-safe. A
+         * TRUNCATE waits for everything before it. The stored position passes only changes every lane has
+         * finished. Not for a {@link TransactionalHandler}, which commits with the position in one transaction.
+         */
+        public Builder parallelism(int lanes) {
+            if (lanes < 1 || lanes > 256) {
+                throw new InvalidInputException("parallelism must be between 1 and 256, not " + lanes);
+            }
+            settings = settings.withParallelism(lanes);
+            return this;
+        }
+
         public Epidemic build() {
             if (consumer == null || consumer.isBlank()) {
                 throw new InvalidInputException("a consumer name is required");
+            }
+            if (settings.parallelism() > 1 && byTable.values().stream().flatMap(List::stream).anyMatch(Registration::transactional)) {
+                throw new InvalidInputException("parallelism " + settings.parallelism() + " cannot be used with a transactional handler:"
+                        + " it commits each change with the consumer's position, one transaction at a time; use parallelism 1");
             }
             if (byTable.isEmpty() && everyTable.isEmpty()) {
                 throw new InvalidInputException("no handler registered; add one with handle(...) or handleEveryTable(...)");

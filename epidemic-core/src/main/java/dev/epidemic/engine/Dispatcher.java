@@ -91,20 +91,27 @@ public final class Dispatcher {
     private long windowChanges = SMALLEST_WINDOW;
     private boolean foundAny;
     private Position position;
+    /** The delivery lanes while running with parallelism above 1, else null. */
+    private Lanes lanes;
     private long lastStoreNanos;
     private long lastReplayCheckNanos;
     private long lastCaptureCheckNanos;
 
     /** Timing and sizing; the defaults suit most uses. */
     public record Settings(int batchSize, Duration pollInterval, Duration hotPeriod, Duration idlePoll,
-                           Duration reconnectMin, Duration reconnectMax, Duration standbyPoll) {
+                           Duration reconnectMin, Duration reconnectMax, Duration standbyPoll, int parallelism) {
         public static Settings defaults() {
             return new Settings(1000, Duration.ofMillis(1), Duration.ofMillis(200), Duration.ofMillis(500),
-                    Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofMillis(500));
+                    Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofMillis(500), 1);
         }
 
         public Settings withBatchSize(int batchSize) {
-            return new Settings(batchSize, pollInterval, hotPeriod, idlePoll, reconnectMin, reconnectMax, standbyPoll);
+            return new Settings(batchSize, pollInterval, hotPeriod, idlePoll, reconnectMin, reconnectMax, standbyPoll, parallelism);
+        }
+
+        /** Lanes in which changes to different rows are handed over at once (see {@link Lanes}); 1: in order, one at a time. */
+        public Settings withParallelism(int parallelism) {
+            return new Settings(batchSize, pollInterval, hotPeriod, idlePoll, reconnectMin, reconnectMax, standbyPoll, parallelism);
         }
     }
 
@@ -140,6 +147,7 @@ public final class Dispatcher {
      */
     public void run() {
         Backoff reconnect = new Backoff(settings.reconnectMin(), settings.reconnectMax());
+        lanes = settings.parallelism() > 1 ? new Lanes(settings.parallelism(), consumer) : null;
         try {
             while (!stopping) {
                 caughtUpSince = NOT_CAUGHT_UP; // (re)connecting, or standing by: whatever is pending is unknown
@@ -170,6 +178,9 @@ public final class Dispatcher {
                 }
             }
         } finally {
+            if (lanes != null) {
+                lanes.close();
+            }
             stopped.countDown();
             log.info("Consumer {} stopped", consumer);
         }
@@ -501,6 +512,9 @@ public final class Dispatcher {
         if (changes.isEmpty()) {
             return null;
         }
+        if (lanes != null && !registration.transactional()) {
+            return handOverInLanes(registration, indexes, changes, handled);
+        }
         try {
             int done = registration.receive(changes, committer, () -> stopping);
             changes.subList(0, done).forEach(c -> handled.add(c.id()));
@@ -515,6 +529,23 @@ public final class Dispatcher {
             List<Integer> failed = registration.perChange() ? List.of(indexes.get(failure.done)) : indexes;
             return new Failed(registration, failed, failure.getCause());
         }
+    }
+
+    /** {@link #handOver} in lanes: what every lane handled is handled, the first change not handled is where it failed. */
+    private Failed handOverInLanes(Registration registration, List<Integer> indexes, List<Change> changes, Set<Long> handled) {
+        Lanes.Outcome outcome = lanes.handOver(registration, changes, () -> stopping);
+        outcome.handled().forEach(p -> handled.add(changes.get(p).id()));
+        if (outcome.firstUnhandled() < 0) {
+            return null;
+        }
+        int first = indexes.get(outcome.firstUnhandled());
+        if (stopping || outcome.cause() == null) {
+            return new Failed(registration, List.of(first), null);
+        }
+        // A per-change handler failed on one change (others, in other lanes, are retried with it); a batch
+        // handler on the whole part of the batch its failing lanes held.
+        List<Integer> failed = registration.perChange() ? List.of(first) : outcome.failed().stream().map(indexes::get).toList();
+        return new Failed(registration, failed, outcome.cause());
     }
 
     /**

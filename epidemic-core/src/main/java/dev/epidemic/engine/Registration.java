@@ -164,7 +164,7 @@ public final class Registration {
     }
 
     /** True when the handler runs in the transaction that stores the position. */
-    boolean transactional() {
+    public boolean transactional() {
         return transactional;
     }
 
