@@ -113,6 +113,16 @@ class RunConfigErrorsTest {
     }
 
     @Test
+    void parallelismOutOfRangeOrWithATransactionalHandlerIsNamed() throws IOException {
+        String consumer = "database:\n  url: " + url + "\nconsumers:\n  - name: mail-server\n    parallelism: %s\n    tables:\n%s";
+        assertThat(refused(consumer.formatted("0", GOOD_TABLE.indent(6)))).containsExactly(
+                "consumers[0].parallelism: must be between 1 and 256, not 0");
+        assertThat(refused(consumer.formatted("4", ("- table: mail_users\n  handler: {class: " + TestHandlers.NoopTransactional.class.getName() + "}").indent(6))))
+                .containsExactly("consumers[0].parallelism: cannot be above 1 for a consumer with a transactional handler:"
+                        + " it commits each change with the consumer's position, one transaction at a time");
+    }
+
+    @Test
     void handlerClassNotFound() throws IOException {
         assertThat(refused(withTable("- table: mail_users\n  handler: {class: com.example.Missing}"))).containsExactly(
                 "consumers[0].tables[0].handler.class: class com.example.Missing not found on the class path");

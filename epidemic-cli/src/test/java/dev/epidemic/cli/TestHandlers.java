@@ -2,6 +2,9 @@ package dev.epidemic.cli;
 
 import dev.epidemic.api.Change;
 import dev.epidemic.api.ChangeHandler;
+import dev.epidemic.api.TransactionalHandler;
+
+import java.sql.Connection;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,6 +33,13 @@ final class TestHandlers {
                 throw new IllegalStateException("quota service down for row " + change.key().get("id"));
             }
             handled.add(change);
+        }
+    }
+
+    /** Does nothing, in the consumer's transaction. */
+    public static final class NoopTransactional implements TransactionalHandler {
+        @Override
+        public void handle(Change change, Connection connection) {
         }
     }
 }

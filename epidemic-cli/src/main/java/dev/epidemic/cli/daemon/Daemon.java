@@ -66,6 +66,9 @@ public final class Daemon {
         if (consumer.batchSize() != null) {
             builder.batchSize(consumer.batchSize());
         }
+        if (consumer.parallelism() != null) {
+            builder.parallelism(consumer.parallelism());
+        }
         for (DaemonPlan.Table table : consumer.tables()) {
             switch (table.kind()) {
                 case CHANGE -> builder.handle(table.table(), table.columns(), (ChangeHandler) table.receiver(), table.policy());

@@ -23,7 +23,7 @@ public record DaemonConfig(Database database, String plugins, List<Consumer> con
     }
 
     /** One durable consumer: its name, where a new one starts, and what receives each table's changes. */
-    public record Consumer(String name, Integer batchSize, String from, List<Table> tables) {
+    public record Consumer(String name, Integer batchSize, Integer parallelism, String from, List<Table> tables) {
     }
 
     /**

@@ -21,7 +21,7 @@ public record DaemonPlan(Connection database, List<Consumer> consumers, Set<Stri
     }
 
     /** One consumer to start. {@code batchSize} is null for the engine's default. */
-    public record Consumer(String name, Integer batchSize, StartFrom startFrom, List<Table> tables) {
+    public record Consumer(String name, Integer batchSize, Integer parallelism, StartFrom startFrom, List<Table> tables) {
     }
 
     /**

@@ -173,13 +173,21 @@ public final class Planner {
             if (consumer.batchSize() != null && consumer.batchSize() < 1) {
                 problems.add(path + ".batch-size", "must be at least 1, not " + consumer.batchSize());
             }
+            if (consumer.parallelism() != null && (consumer.parallelism() < 1 || consumer.parallelism() > 256)) {
+                problems.add(path + ".parallelism", "must be between 1 and 256, not " + consumer.parallelism());
+            }
             String from = consumer.from() == null ? "oldest" : consumer.from().strip();
             StartFrom startFrom = StartPoints.parse(from);
             if (startFrom == null) {
                 problems.add(path + ".from", "must be " + StartPoints.CHOICES + ", not '" + from + "'");
             }
             List<DaemonPlan.Table> tables = tables(path + ".tables", consumer.tables());
-            result.add(new DaemonPlan.Consumer(name, consumer.batchSize(), startFrom, tables));
+            if (consumer.parallelism() != null && consumer.parallelism() > 1
+                    && tables.stream().anyMatch(t -> t.kind() == DaemonPlan.Kind.TRANSACTIONAL)) {
+                problems.add(path + ".parallelism", "cannot be above 1 for a consumer with a transactional handler:"
+                        + " it commits each change with the consumer's position, one transaction at a time");
+            }
+            result.add(new DaemonPlan.Consumer(name, consumer.batchSize(), consumer.parallelism(), startFrom, tables));
         }
         return result;
     }

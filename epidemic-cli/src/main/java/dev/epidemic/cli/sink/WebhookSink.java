@@ -51,7 +51,14 @@ public final class WebhookSink implements ChangeHandler, BatchHandler {
         this.batch = batch;
         this.headers = Map.copyOf(headers);
         this.format = format;
-        this.client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        // Over plain http the JDK client would ask every new connection to upgrade to HTTP/2 (h2c), which
+        // webhook receivers rarely speak; HTTP/1.1 keeps connections alive across requests instead. Over
+        // https, HTTP/2 is negotiated (ALPN) when the receiver offers it.
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER);
+        if ("http".equalsIgnoreCase(url.getScheme())) {
+            builder.version(HttpClient.Version.HTTP_1_1);
+        }
+        this.client = builder.build();
     }
 
     /** Checks what the HTTP client would refuse (a restricted header name such as Host) before anything runs. */
