@@ -122,6 +122,7 @@ public final class NatsSink implements BatchHandler, AutoCloseable {
                 acknowledged = messages.size();
             } catch (Unavailable e) {
                 acknowledged = attempt.acknowledged;
+                link.reset(); // nothing the failed attempt queued may land after what the next one publishes
                 Change waiting = messages.get(acknowledged).change();
                 log.warn("NATS sink: change {} of {} not acknowledged by {}: {}; waiting {} ms for the server (attempt {})",
                         waiting.id(), waiting.table(), link.address(), e.getMessage(), backoff.nextMillis(), backoff.attempts() + 1);

@@ -16,17 +16,21 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The sink's one connection to NATS, made at the first publish (so that a server that is down when the
- * daemon starts is waited for like one that goes away later) and then kept: the client reconnects by
- * itself, without limit. Connection events and server errors are logged through SLF4J, never with
- * credentials.
+ * The sink's connection to NATS, made at the first publish (so that a server that is down when the daemon
+ * starts is waited for like one that goes away later) and kept until it fails.
+ *
+ * <p>The client's own reconnection is off on purpose: after a reconnect it would send the messages still in
+ * its queue, while a message before them was lost with the old socket, and the sink's retry of that one
+ * would then land after them, breaking a row's order. Instead a connection that fails is closed with
+ * whatever it still queued ({@link #reset()}), and the sink connects anew and publishes again from its first
+ * unacknowledged change. Connection events and server errors are logged through SLF4J, never with credentials.
  */
 public final class NatsLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NatsLink.class);
 
     private final Options options;
     private final String address;
-    private Connection connection;
+    private volatile Connection connection; // read without the lock by the client's event thread
     private JetStream jetStream;
     private JetStreamManagement management;
     private boolean closed;
@@ -39,7 +43,7 @@ public final class NatsLink implements AutoCloseable {
         this.address = servers.stream().map(NatsLink::shown).collect(Collectors.joining(","));
         this.options = builder
                 .connectionName("epidemic")
-                .maxReconnects(-1)
+                .noReconnect()
                 .connectionListener(this::event)
                 .errorListener(new LoggingErrorListener())
                 .build();
@@ -74,6 +78,30 @@ public final class NatsLink implements AutoCloseable {
         return management;
     }
 
+    /**
+     * Closes the connection, dropping the messages it still queued, so that none of them can reach the
+     * server after those that the sink publishes next; the next {@link #connection()} connects anew.
+     */
+    public void reset() {
+        Connection failed;
+        synchronized (this) {
+            failed = connection;
+            connection = null;
+        }
+        closeQuietly(failed);
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         Connection open;
@@ -82,19 +110,15 @@ public final class NatsLink implements AutoCloseable {
             open = connection;
             connection = null;
         }
-        if (open != null) {
-            try {
-                open.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        closeQuietly(open);
     }
 
     private void event(Connection connection, ConnectionListener.Events event) {
+        if (connection != this.connection) {
+            return; // a connection that failed to open (the sink says why) or that the sink closed itself
+        }
         switch (event) {
-            case DISCONNECTED -> log.warn("NATS sink lost its connection to {}; reconnecting", address);
-            case RECONNECTED -> log.info("NATS sink reconnected to {}", shown(connection.getConnectedUrl()));
+            case DISCONNECTED -> log.warn("NATS sink lost its connection to {}", address);
             case LAME_DUCK -> log.warn("NATS server {} is shutting down (lame duck mode)", shown(connection.getConnectedUrl()));
             default -> log.debug("NATS sink connection event {} ({})", event, address);
         }
@@ -124,7 +148,12 @@ public final class NatsLink implements AutoCloseable {
 
         @Override
         public void exceptionOccurred(Connection connection, Exception exception) {
-            log.warn("NATS client error with {}: {}", address, exception.toString());
+            if (exception instanceof IOException) {
+                // a refused or broken connection: the sink's own WARN line says what it waits for
+                log.debug("NATS client error with {}: {}", address, exception.toString());
+            } else {
+                log.warn("NATS client error with {}: {}", address, exception.toString());
+            }
         }
     }
 }
