@@ -7,6 +7,7 @@ import dev.epidemic.testing.CapturedErr;
 import io.nats.client.api.MessageInfo;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * killed in the middle of a batch: the sink waits, says so in the log, and in the end the stream holds every
  * change once, each row's changes in order.
  */
+@Timeout(180)
 class NatsBrokerRestartTest {
     private static final int ROWS = 50;
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The NATS sink against the machine's NATS server with JetStream (127.0.0.1:4222) and a real database. */
+@Timeout(120) // a refusal taken for an outage would retry without end
 class NatsSinkTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
