@@ -134,6 +134,19 @@ class NatsSinkDaemonTest {
         String url = TestDatabase.get().createDatabase();
         Sql.exec(url, "CREATE TABLE items (id int PRIMARY KEY, v int)");
         Path config = config(url, "url: '" + NATS + "', subject: '" + stream.toLowerCase() + ".{table}.{op}', stream: " + stream);
+        // and first changes that an earlier daemon published but died before storing its position: they are in
+        // the stream already, with their change ids as Nats-Msg-Id, and will be published again
+        assertThat(Cli.run("--url", url, "watch", "items").exitCode()).isZero();
+        Sql.exec(url, "INSERT INTO items VALUES (-1, 0)", "INSERT INTO items VALUES (-2, 0)", "UPDATE items SET v = 1 WHERE id = -1");
+        Cli.Result earlier = Cli.run("--url", url, "tail", "--consumer", "earlier-daemon", "--idle-exit", "1");
+        assertThat(earlier.outLines()).hasSize(3);
+        for (String line : earlier.outLines()) {
+            String id = line.replaceAll("^\\{\"id\":(\\d+),.*", "$1");
+            String op = line.contains("\"op\":\"UPDATE\"") ? "update" : "insert";
+            io.nats.client.impl.Headers headers = new io.nats.client.impl.Headers().put("epidemic-change-id", id).put("epidemic-op", op);
+            nats.jetStream().publish(io.nats.client.impl.NatsMessage.builder().subject(stream.toLowerCase() + ".items." + op).headers(headers)
+                    .data(line.getBytes(StandardCharsets.UTF_8)).build(), io.nats.client.PublishOptions.builder().messageId(id).build());
+        }
         CliProcess daemon = CliProcess.start("run", "--config", config.toString());
         daemon.awaitLog("Consumer to-nats started", START);
 
@@ -149,22 +162,22 @@ class NatsSinkDaemonTest {
         }
         try {
             // Then every change arrives (an insert per transaction and an update for all but the first)
-            transactions = Integer.parseInt(Sql.rows(url, "SELECT count(*) FROM items").get(0));
-            int changes = 2 * transactions - 1;
+            transactions = Integer.parseInt(Sql.rows(url, "SELECT count(*) FROM items WHERE id > 0").get(0));
+            int changes = 2 * transactions - 1 + 3;
             await().atMost(START).until(() -> distinctIds(messages()).size() >= changes);
         } finally {
             daemon.terminate();
             daemon.waitFor(Duration.ofSeconds(30));
         }
         List<MessageInfo> messages = messages();
-        assertThat(distinctIds(messages)).hasSize(2 * transactions - 1);
-        assertThat(messages).as("what the restarted daemon published again was dropped by Nats-Msg-Id").hasSize(2 * transactions - 1);
+        assertThat(distinctIds(messages)).hasSize(2 * transactions - 1 + 3);
+        assertThat(messages).as("what was published again was dropped by Nats-Msg-Id").hasSize(2 * transactions - 1 + 3);
 
         // each row's insert before its update
         Map<String, String> firstOpOfRow = new HashMap<>();
         for (MessageInfo message : messages) {
             String body = new String(message.getData(), StandardCharsets.UTF_8);
-            String row = body.replaceAll(".*\"key\":\\{\"id\":(\\d+)}.*", "$1");
+            String row = body.replaceAll(".*\"key\":\\{\"id\":(-?\\d+)}.*", "$1");
             firstOpOfRow.putIfAbsent(row, message.getHeaders().getFirst("epidemic-op"));
         }
         assertThat(firstOpOfRow.values()).containsOnly("insert");
