@@ -175,7 +175,7 @@ public final class NatsSink implements BatchHandler, AutoCloseable {
 
         void run() throws Unavailable, Refused, InterruptedException {
             JetStream jetStream = jetStream();
-            ArrayDeque<CompletableFuture<PublishAck>> inFlight = new ArrayDeque<>();
+            ArrayDeque<CompletableFuture<PublishAck>> inFlight = new ArrayDeque<>(); // of messages acknowledged..next-1
             int next = acknowledged;
             while (acknowledged < messages.size()) {
                 while (next < messages.size() && inFlight.size() < maxInFlight) {
@@ -187,7 +187,7 @@ public final class NatsSink implements BatchHandler, AutoCloseable {
                     inFlight.add(publish(jetStream, outgoing));
                     next++;
                 }
-                await(inFlight.poll());
+                await(inFlight.poll(), messages.get(acknowledged).subject());
                 acknowledged++;
             }
         }
@@ -224,11 +224,15 @@ public final class NatsSink implements BatchHandler, AutoCloseable {
             }
         }
 
-        private void await(CompletableFuture<PublishAck> acknowledgement) throws Unavailable, Refused, InterruptedException {
+        private void await(CompletableFuture<PublishAck> acknowledgement, String subject) throws Unavailable, Refused, InterruptedException {
             try {
                 acknowledgement.get(publishTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 // A duplicate (isDuplicate()) is success too: the stream holds the change from an earlier publish.
             } catch (TimeoutException e) {
+                if (link.denied(subject)) {
+                    // the server dropped it and said so only in an asynchronous -ERR: it will never be answered
+                    throw new Refused("not authorised to publish to " + subject + " (the server reported a permissions violation)");
+                }
                 throw new Unavailable("no acknowledgement within " + publishTimeout.toMillis() + " ms", e);
             } catch (ExecutionException | RuntimeException e) {
                 throw rethrown(Failures.classify(e));

@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -18,10 +21,17 @@ final class NatsServerProcess implements AutoCloseable {
 
     private final int port;
     private final Path store;
+    private final String config;
     private Process process;
 
     NatsServerProcess(Path store) throws IOException {
+        this(store, null);
+    }
+
+    /** With a configuration file's text ({@code -c}) added to the command line's options; null for none. */
+    NatsServerProcess(Path store, String config) throws IOException {
         this.store = store;
+        this.config = config;
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
@@ -36,7 +46,12 @@ final class NatsServerProcess implements AutoCloseable {
     }
 
     void start() throws IOException, InterruptedException {
-        process = new ProcessBuilder(BINARY, "-a", "127.0.0.1", "-p", Integer.toString(port), "-js", "-sd", store.toString())
+        List<String> command = new ArrayList<>(List.of(BINARY, "-a", "127.0.0.1", "-p", Integer.toString(port), "-js", "-sd", store.toString()));
+        if (config != null) {
+            Path file = Files.writeString(store.resolve("server.conf"), config);
+            command.addAll(List.of("-c", file.toString()));
+        }
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(store.resolve("server.log").toFile()).start();
         long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (System.nanoTime() < until) {

@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -27,6 +31,7 @@ import java.util.stream.Collectors;
  */
 public final class NatsLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NatsLink.class);
+    private static final Pattern PUBLISH_DENIED = Pattern.compile("Permissions Violation for Publish to \"([^\"]+)\"", Pattern.CASE_INSENSITIVE);
 
     private final Options options;
     private final String address;
@@ -34,6 +39,8 @@ public final class NatsLink implements AutoCloseable {
     private JetStream jetStream;
     private JetStreamManagement management;
     private boolean closed;
+    /** Subjects the server refused this connection to publish to: it drops such a message without an answer. */
+    private final Set<String> denied = ConcurrentHashMap.newKeySet();
 
     /**
      * @param builder the client options with servers and credentials; the listeners and reconnection are set here
@@ -60,6 +67,7 @@ public final class NatsLink implements AutoCloseable {
             throw new InterruptedException("the NATS sink was closed");
         }
         if (connection == null || connection.getStatus() == Connection.Status.CLOSED) {
+            denied.clear(); // permissions may have changed since the last connection
             connection = Nats.connect(options);
             jetStream = connection.jetStream();
             management = connection.jetStreamManagement();
@@ -76,6 +84,11 @@ public final class NatsLink implements AutoCloseable {
     public synchronized JetStreamManagement management() throws IOException, InterruptedException {
         connection();
         return management;
+    }
+
+    /** Whether the server reported a permissions violation for publishing to {@code subject} on this connection. */
+    public boolean denied(String subject) {
+        return denied.contains(subject);
     }
 
     /**
@@ -144,6 +157,10 @@ public final class NatsLink implements AutoCloseable {
         @Override
         public void errorOccurred(Connection connection, String error) {
             log.warn("NATS server {} reported: {}", address, error);
+            Matcher m = PUBLISH_DENIED.matcher(error);
+            if (m.find()) {
+                denied.add(m.group(1));
+            }
         }
 
         @Override
