@@ -10,6 +10,7 @@ import dev.epidemic.cli.sink.StdoutSink;
 import dev.epidemic.cli.sink.WebhookSink;
 import dev.epidemic.engine.Databases;
 import dev.epidemic.format.ChangeFormat;
+import dev.epidemic.sink.nats.NatsSink;
 
 import java.io.IOException;
 import javax.sql.DataSource;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Checks a configuration completely before anything runs, and turns it into a {@link DaemonPlan}:
@@ -267,9 +269,12 @@ public final class Planner {
     }
 
     private HandlerClasses.Made sink(String path, DaemonConfig.Sink sink) {
-        if ((sink.stdout() == null) == (sink.webhook() == null)) {
-            problems.add(path, "give exactly one of stdout and webhook");
+        if (Stream.of(sink.stdout(), sink.webhook(), sink.nats()).filter(Objects::nonNull).count() != 1) {
+            problems.add(path, "give exactly one of stdout, webhook and nats");
             return null;
+        }
+        if (sink.nats() != null) {
+            return nats(path + ".nats", sink.nats());
         }
         if (sink.stdout() != null) {
             ChangeFormat format = format(path + ".stdout.format", sink.stdout().format());
@@ -312,6 +317,18 @@ public final class Planner {
         WebhookSink sink = new WebhookSink(url, webhook.secret() == null || webhook.secret().isEmpty() ? null : webhook.secret(),
                 timeout, batch, headers, format);
         return new HandlerClasses.Made(batch == 1 ? DaemonPlan.Kind.CHANGE : DaemonPlan.Kind.BATCH, sink, null);
+    }
+
+    private HandlerClasses.Made nats(String path, NatsSink.Settings settings) {
+        Stream.of(settings.password(), settings.token(), settings.tls() == null ? null : settings.tls().truststorePassword(),
+                settings.tls() == null ? null : settings.tls().keystorePassword()).filter(s -> s != null && !s.isEmpty()).forEach(secrets::add);
+        List<NatsSink.Settings.Problem> found = settings.problems();
+        found.forEach(problem -> problems.add(path + "." + problem.key(), problem.message()));
+        if (!found.isEmpty()) {
+            return null;
+        }
+        ChangeFormat format = format(path + ".format", settings.format());
+        return format == null ? null : new HandlerClasses.Made(DaemonPlan.Kind.BATCH, new NatsSink(settings, format), null);
     }
 
     /** The sink's format: {@code epidemic} when not given. */
