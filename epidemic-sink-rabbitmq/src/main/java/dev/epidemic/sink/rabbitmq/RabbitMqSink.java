@@ -89,8 +89,8 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
                 throw outcome.refusal();
             }
             // Transient: the position stays before these changes until the broker has them, however long that takes.
-            log.warn("RabbitMQ {}: {}; waiting {} ms, then publishing {} change(s) from change {} again (attempt {})",
-                    publisher.address(), outcome.transientReason(), wait, changes.size(), changes.get(0).id(), attempt + 1);
+            log.warn("RabbitMQ {}: {}: publishing {} change(s) from change {} again in {} ms (attempt {})",
+                    publisher.address(), outcome.transientReason(), changes.size(), changes.get(0).id(), wait, attempt + 1);
             pause(wait);
             wait = Math.min(LONGEST_WAIT.toMillis(), wait * 2);
         }
