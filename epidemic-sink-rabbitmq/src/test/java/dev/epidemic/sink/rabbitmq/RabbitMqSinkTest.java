@@ -249,4 +249,20 @@ class RabbitMqSinkTest {
             assertThat(broker.take(queue, 1, WAIT)).extracting(Broker.Received::messageId).containsExactly("2");
         }
     }
+
+    @Test
+    void aRoutingKeyTooLongForAmqpIsARefusal() throws Exception {
+        String exchange = broker.topicExchange("long");
+        try (RabbitMqSink sink = new RabbitMqSink(RabbitMqSink.Settings.of(Broker.URI, exchange).withRoutingKey("x".repeat(250) + ".{table}"),
+                ChangeFormat.named("epidemic", null))) {
+            assertThatThrownBy(() -> sink.handle(List.of(change(9, "public.items", Operation.INSERT, 1))))
+                    .isInstanceOf(RefusedByBrokerException.class).hasMessageStartingWith("RabbitMQ 127.0.0.1:5672 refused change 9 of public.items: ");
+        }
+    }
+
+    @Test
+    void runsWithoutNettyOnTheClassPath() {
+        // The client's blocking-socket transport is used; Netty, which its POM declares, is excluded (root pom).
+        assertThatThrownBy(() -> Class.forName("io.netty.channel.Channel")).isInstanceOf(ClassNotFoundException.class);
+    }
 }
