@@ -265,4 +265,64 @@ class RabbitMqSinkTest {
         // The client's blocking-socket transport is used; Netty, which its POM declares, is excluded (root pom).
         assertThatThrownBy(() -> Class.forName("io.netty.channel.Channel")).isInstanceOf(ClassNotFoundException.class);
     }
+
+    private static void rabbitmqctl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("rabbitmqctl", "--quiet"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + output).isZero();
+    }
+
+    @Test
+    void publishesOnANewConnectionAfterTheBrokerClosedItsConnection() throws Exception {
+        // Given a sink on a virtual host of this test, whose connections the broker can close without touching anyone else's
+        String vhost = "epidemic-test-" + broker.suffix;
+        rabbitmqctl("add_vhost", vhost);
+        try {
+            rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
+            com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+            factory.setHost("127.0.0.1");
+            factory.setVirtualHost(vhost);
+            com.rabbitmq.client.Connection setup = factory.newConnection("epidemic-test-setup");
+            com.rabbitmq.client.Channel channel = setup.createChannel();
+            channel.exchangeDeclare("forced", "topic");
+            channel.queueDeclare("received", false, false, false, null);
+            channel.queueBind("received", "forced", "#");
+            RabbitMqSink.Settings settings = new RabbitMqSink.Settings(null, "127.0.0.1", 5672, vhost, "guest", "guest", null, "forced", null,
+                    null, null, null, null, null, null, null, null);
+            try (RabbitMqSink sink = new RabbitMqSink(settings, ChangeFormat.named("epidemic", null)); CapturedErr log = new CapturedErr()) {
+                sink.handle(List.of(change(1, "public.items", Operation.INSERT, 1)));
+
+                // When the broker closes every connection of the virtual host (as an operator, or a node shutting down, does)
+                rabbitmqctl("close_all_connections", "--vhost", vhost, "maintenance");
+                await().atMost(WAIT).until(() -> !setup.isOpen());
+
+                // Then the next batch is published on a new connection
+                sink.handle(List.of(change(2, "public.items", Operation.INSERT, 2)));
+                assertThat(log.text().lines().filter(l -> l.contains("RabbitMQ 127.0.0.1:5672 vhost " + vhost + ": connected"))).hasSize(2);
+            }
+            try (com.rabbitmq.client.Connection reader = factory.newConnection("epidemic-test-reader")) {
+                com.rabbitmq.client.Channel readerChannel = reader.createChannel();
+                List<String> ids = new ArrayList<>();
+                for (var r = readerChannel.basicGet("received", true); r != null; r = readerChannel.basicGet("received", true)) {
+                    ids.add(r.getProps().getMessageId());
+                }
+                assertThat(ids).containsExactly("1", "2");
+            }
+        } finally {
+            rabbitmqctl("delete_vhost", vhost);
+        }
+    }
+
+    @Test
+    void wrongCredentialsAreARefusal() {
+        RabbitMqSink.Settings settings = RabbitMqSink.Settings.of("amqp://guest@127.0.0.1:5672/%2F", "amq.topic").withPassword("not-the-password");
+        try (RabbitMqSink sink = new RabbitMqSink(settings, ChangeFormat.named("epidemic", null))) {
+            assertThatThrownBy(() -> sink.handle(List.of(change(5, "public.items", Operation.INSERT, 1))))
+                    .isInstanceOf(RefusedByBrokerException.class)
+                    .hasMessageStartingWith("RabbitMQ 127.0.0.1:5672 refused change 5 of public.items: not authorised")
+                    .hasMessageNotContaining("not-the-password");
+        }
+    }
 }
