@@ -15,7 +15,7 @@ import dev.epidemic.format.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URISyntaxException;
@@ -56,7 +56,9 @@ final class Publisher {
     private final String address;
     /** Messages the broker returned as unroutable, by message id; basic.return comes before the batch's confirms. */
     private final Map<String, Return> returned = new ConcurrentHashMap<>();
-    private Connection connection;
+    /** Volatile for {@link #close()}, which another thread may call while a batch waits. */
+    private volatile Connection connection;
+    private volatile boolean closed;
     private Channel channel;
 
     Publisher(RabbitMqSink.Settings settings, ChangeFormat format) {
@@ -117,6 +119,9 @@ final class Publisher {
 
     private void open() throws IOException, TimeoutException {
         connection = factory.newConnection("epidemic-sink " + exchange);
+        if (closed) {
+            throw new IOException("the sink is closed"); // close() came while connecting: the caller gives up, the connection is dropped
+        }
         connection.addBlockedListener(reason -> log.warn("RabbitMQ {}: the broker blocks publishing ({}); waiting for it to unblock", address, reason),
                 () -> log.info("RabbitMQ {}: the broker unblocked publishing", address));
         channel = connection.createChannel();
@@ -183,8 +188,8 @@ final class Publisher {
         if (e instanceof IllegalArgumentException) {
             return e.getMessage();
         }
-        if (causedBy(e, SSLHandshakeException.class)) {
-            return "TLS handshake failed: " + e.getMessage();
+        if (causedBy(e, SSLException.class)) {
+            return "TLS failed: " + rootMessage(e); // a certificate not trusted, a plain port: configuration, not an outage
         }
         if (signal == null) {
             return null;
@@ -248,7 +253,15 @@ final class Publisher {
         }
     }
 
+    /**
+     * Aborts the connection; safe from another thread: the batch waiting on it fails at once (and the sink,
+     * being closed, gives up on it).
+     */
     void close() {
-        drop();
+        closed = true;
+        Connection open = connection;
+        if (open != null) {
+            open.abort(ABORT_MILLIS);
+        }
     }
 }

@@ -88,6 +88,9 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
             if (outcome.refusal() != null) {
                 throw outcome.refusal();
             }
+            if (closed) {
+                throw new InterruptedException("RabbitMQ sink closed while " + changes.size() + " change(s) were not confirmed");
+            }
             // Transient: the position stays before these changes until the broker has them, however long that takes.
             log.warn("RabbitMQ {}: {}: publishing {} change(s) from change {} again in {} ms (attempt {})",
                     publisher.address(), outcome.transientReason(), changes.size(), changes.get(0).id(), wait, attempt + 1);

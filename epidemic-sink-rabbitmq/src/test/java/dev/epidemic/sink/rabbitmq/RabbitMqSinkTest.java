@@ -325,4 +325,27 @@ class RabbitMqSinkTest {
                     .hasMessageNotContaining("not-the-password");
         }
     }
+
+    @Test
+    void publishesOverTlsTrustingOnlyTheGivenTrustStore(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // Given a broker behind TLS with a self-signed certificate, and an exchange with a queue
+        String exchange = broker.topicExchange("tls");
+        String queue = broker.queue(exchange, "#");
+        try (TlsRelay relay = new TlsRelay(dir)) {
+            String uri = "amqps://guest:guest@127.0.0.1:" + relay.port();
+            // When the sink trusts only the JVM's certificate authorities, the handshake fails: a refusal, never "trust all"
+            try (RabbitMqSink sink = new RabbitMqSink(RabbitMqSink.Settings.of(uri, exchange), ChangeFormat.named("epidemic", null))) {
+                assertThatThrownBy(() -> sink.handle(List.of(change(1, "public.items", Operation.INSERT, 1))))
+                        .isInstanceOf(RefusedByBrokerException.class).hasMessageContaining("TLS failed");
+            }
+            // When it trusts the relay's certificate (checking that it names 127.0.0.1), it publishes
+            RabbitMqSink.Tls tls = new RabbitMqSink.Tls(null, relay.keyStore.toString(), TlsRelay.PASSWORD, null, null, null);
+            RabbitMqSink.Settings settings = new RabbitMqSink.Settings(uri, null, null, null, null, null, null, exchange, null, null,
+                    null, null, null, null, null, null, tls);
+            try (RabbitMqSink sink = new RabbitMqSink(settings, ChangeFormat.named("epidemic", null))) {
+                sink.handle(List.of(change(2, "public.items", Operation.INSERT, 2)));
+            }
+        }
+        assertThat(broker.take(queue, 1, WAIT)).extracting(Broker.Received::messageId).containsExactly("2");
+    }
 }
