@@ -217,4 +217,39 @@ class RabbitMqSinkDaemonTest {
         assertThat(twoSinks.exitCode()).as(twoSinks.err()).isEqualTo(2);
         assertThat(twoSinks.errLines()).containsExactly("epidemic: " + both + ": consumers[0].tables[0].sink: give exactly one of stdout, webhook and rabbitmq");
     }
+
+    @Test
+    void everyKeyIsReadIntoTheSinksSettings() {
+        // Given a file with every key of the sink, the password from the environment
+        String yaml = """
+                database: {url: 'jdbc:postgresql://127.0.0.1/x'}
+                consumers:
+                  - name: c
+                    tables:
+                      - table: items
+                        sink:
+                          rabbitmq:
+                            host: rabbit.internal
+                            port: 5673
+                            virtual-host: prod
+                            username: app
+                            password: ${RABBIT_PASSWORD}
+                            exchange: changes
+                            declare-exchange: true
+                            exchange-type: fanout
+                            routing-key: '{table}.{op}'
+                            persistent: false
+                            mandatory: false
+                            format: cloudevents
+                            confirm-timeout: 5s
+                            connect-timeout: 2s
+                            tls: {enabled: true, trust-store: /ca.p12, trust-store-password: ts, key-store: /me.p12, key-store-password: ks, verify-hostname: false}
+                """;
+        dev.epidemic.cli.daemon.ConfigLoader.Loaded loaded = dev.epidemic.cli.daemon.ConfigLoader.parse(yaml, Map.of("RABBIT_PASSWORD", "pw"));
+        // Then each reaches its component
+        assertThat(loaded.problems()).isEmpty();
+        assertThat(loaded.config().consumers().get(0).tables().get(0).sink().rabbitmq()).isEqualTo(new dev.epidemic.sink.rabbitmq.RabbitMqSink.Settings(
+                null, "rabbit.internal", 5673, "prod", "app", "pw", null, "changes", true, "fanout", "{table}.{op}", false, false,
+                "cloudevents", "5s", "2s", new dev.epidemic.sink.rabbitmq.RabbitMqSink.Tls(true, "/ca.p12", "ts", "/me.p12", "ks", false)));
+    }
 }
