@@ -30,7 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One connection and one confirm-mode channel to the broker, and one attempt at publishing a batch on them.
+ * One connection and one confirm-mode channel to the broker, and one attempt at publishing a batch on them;
+ * used by one thread at a time.
  * Any failure drops both, so the next attempt starts on a fresh connection; the outcome says whether the
  * failure was transient (wait and publish again) or a refusal (give up on the batch).
  */
@@ -76,6 +77,23 @@ final class Publisher {
         this.confirmMillis = SettingsCheck.confirmTimeout(settings).toMillis();
         String vhost = factory.getVirtualHost();
         this.address = factory.getHost() + ":" + factory.getPort() + ("/".equals(vhost) ? "" : " vhost " + vhost);
+    }
+
+    /** A copy with the same settings and a connection of its own, for another thread. */
+    private Publisher(Publisher template) {
+        this.settings = template.settings;
+        this.format = template.format;
+        this.factory = template.factory;
+        this.routingKeys = template.routingKeys;
+        this.exchange = template.exchange;
+        this.mandatory = template.mandatory;
+        this.deliveryMode = template.deliveryMode;
+        this.confirmMillis = template.confirmMillis;
+        this.address = template.address;
+    }
+
+    Publisher sibling() {
+        return new Publisher(this);
     }
 
     /** The broker as logs name it: host, port, and the virtual host when it is not {@code /}. */

@@ -10,6 +10,8 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Publishes a table's changes to a RabbitMQ exchange, one message per change, with publisher confirms: a
@@ -38,14 +40,22 @@ import java.util.List;
  *         .handleBatches("public.orders", List.of(), sink, FailurePolicy.deadLetterAfter(5)).build().start();
  * }</pre>
  *
- * <p>Not thread-safe: one sink serves one table registration of one consumer, as the engine calls it.
+ * <p>Thread-safe: with the engine's {@code parallelism(n)} each lane's thread publishes on a connection and
+ * channel of its own.
  */
 public final class RabbitMqSink implements BatchHandler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RabbitMqSink.class);
     static final Duration FIRST_WAIT = Duration.ofMillis(100);
     static final Duration LONGEST_WAIT = Duration.ofSeconds(10);
 
-    private final Publisher publisher;
+    /** Settings and connection factory, never connected itself: each thread that publishes gets a sibling. */
+    private final Publisher template;
+    /**
+     * A connection and channel per publishing thread: with the engine's parallelism, lanes publish at once, and
+     * confirms are waited for per channel. A row's changes stay in one lane, and a lane's batch is confirmed
+     * before its next one is published, on whichever channel, so a row's order holds.
+     */
+    private final Map<Thread, Publisher> publishers = new ConcurrentHashMap<>();
     private final Object waits = new Object();
     private volatile boolean closed;
 
@@ -56,7 +66,7 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
      */
     public RabbitMqSink(Settings settings, ChangeFormat format) {
         settings.validate();
-        this.publisher = new Publisher(settings, format.binaryMode());
+        this.template = new Publisher(settings, format.binaryMode());
     }
 
     /** A sink in the format {@code settings} names, whose changes come from {@code dataSource} (see {@link ChangeFormat#named}). */
@@ -76,6 +86,7 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
         if (changes.isEmpty()) {
             return;
         }
+        Publisher publisher = publishers.computeIfAbsent(Thread.currentThread(), thread -> template.sibling());
         long wait = FIRST_WAIT.toMillis();
         for (int attempt = 1; ; attempt++) {
             if (closed) {
@@ -115,7 +126,7 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
         synchronized (waits) {
             waits.notifyAll();
         }
-        publisher.close();
+        publishers.values().forEach(Publisher::close);
     }
 
     /**
@@ -233,6 +244,6 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
     /** For messages: where the sink publishes (no credentials). */
     @Override
     public String toString() {
-        return "RabbitMqSink[" + publisher.address() + "]";
+        return "RabbitMqSink[" + template.address() + "]";
     }
 }

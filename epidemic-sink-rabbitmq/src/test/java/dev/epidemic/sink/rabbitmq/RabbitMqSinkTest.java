@@ -348,4 +348,43 @@ class RabbitMqSinkTest {
         }
         assertThat(broker.take(queue, 1, WAIT)).extracting(Broker.Received::messageId).containsExactly("2");
     }
+
+    @Test
+    void lanesPublishingAtOnceKeepEachRowsOrder() throws Exception {
+        // Given one sink called from four threads at once, as the engine's lanes call it, each thread with rows of its own
+        String exchange = broker.topicExchange("lanes");
+        String queue = broker.queue(exchange, "#");
+        int lanes = 4;
+        int batches = 20;
+        try (RabbitMqSink sink = new RabbitMqSink(RabbitMqSink.Settings.of(Broker.URI, exchange), ChangeFormat.named("epidemic", null))) {
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            for (int lane = 0; lane < lanes; lane++) {
+                int row = lane;
+                threads.add(new Thread(() -> {
+                    try {
+                        for (int b = 0; b < batches; b++) {
+                            long id = 1 + (long) b * lanes * 2 + row * 2L;
+                            sink.handle(List.of(change(id, "public.items", Operation.UPDATE, row), change(id + 1, "public.items", Operation.UPDATE, row)));
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }, "lane-" + lane));
+            }
+            threads.forEach(Thread::start);
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertThat(failures).isEmpty();
+        }
+        // Then every message arrived, and each row's message ids increase
+        List<Broker.Received> received = broker.take(queue, lanes * batches * 2, WAIT);
+        assertThat(received).hasSize(lanes * batches * 2);
+        for (int row = 0; row < lanes; row++) {
+            String rowKey = "\"key\":{\"id\":" + row + "}";
+            List<Long> ids = received.stream().filter(r -> r.body().contains(rowKey)).map(r -> Long.parseLong(r.messageId())).toList();
+            assertThat(ids).hasSize(batches * 2).isSorted();
+        }
+    }
 }
