@@ -350,13 +350,14 @@ class RabbitMqSinkTest {
     }
 
     @Test
-    void lanesPublishingAtOnceKeepEachRowsOrder() throws Exception {
+    void lanesPublishingAtOnceEachOnAChannelOfTheirOwnKeepEachRowsOrder() throws Exception {
         // Given one sink called from four threads at once, as the engine's lanes call it, each thread with rows of its own
         String exchange = broker.topicExchange("lanes");
         String queue = broker.queue(exchange, "#");
         int lanes = 4;
         int batches = 20;
-        try (RabbitMqSink sink = new RabbitMqSink(RabbitMqSink.Settings.of(Broker.URI, exchange), ChangeFormat.named("epidemic", null))) {
+        try (CapturedErr log = new CapturedErr();
+             RabbitMqSink sink = new RabbitMqSink(RabbitMqSink.Settings.of(Broker.URI, exchange), ChangeFormat.named("epidemic", null))) {
             List<Thread> threads = new ArrayList<>();
             List<Throwable> failures = new CopyOnWriteArrayList<>();
             for (int lane = 0; lane < lanes; lane++) {
@@ -377,6 +378,8 @@ class RabbitMqSinkTest {
                 thread.join();
             }
             assertThat(failures).isEmpty();
+            assertThat(log.text().lines().filter(l -> l.contains("connected; publishing to exchange '" + exchange + "'")))
+                    .as("a connection and channel per thread, whose confirms no other thread waits for").hasSize(lanes);
         }
         // Then every message arrived, and each row's message ids increase
         List<Broker.Received> received = broker.take(queue, lanes * batches * 2, WAIT);
