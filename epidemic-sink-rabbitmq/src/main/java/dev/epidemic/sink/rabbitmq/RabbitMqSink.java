@@ -89,9 +89,7 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
         Publisher publisher = publishers.computeIfAbsent(Thread.currentThread(), thread -> template.sibling());
         long wait = FIRST_WAIT.toMillis();
         for (int attempt = 1; ; attempt++) {
-            if (closed) {
-                throw new InterruptedException("RabbitMQ sink closed while " + changes.size() + " change(s) were not confirmed");
-            }
+            throwIfClosed(changes);
             Publisher.Outcome outcome = publisher.publish(changes);
             if (outcome == null) {
                 return;
@@ -99,14 +97,18 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
             if (outcome.refusal() != null) {
                 throw outcome.refusal();
             }
-            if (closed) {
-                throw new InterruptedException("RabbitMQ sink closed while " + changes.size() + " change(s) were not confirmed");
-            }
+            throwIfClosed(changes);
             // Transient: the position stays before these changes until the broker has them, however long that takes.
             log.warn("RabbitMQ {}: {}: publishing {} change(s) from change {} again in {} ms (attempt {})",
                     publisher.address(), outcome.transientReason(), changes.size(), changes.get(0).id(), wait, attempt + 1);
             pause(wait);
             wait = Math.min(LONGEST_WAIT.toMillis(), wait * 2);
+        }
+    }
+
+    private void throwIfClosed(List<Change> changes) throws InterruptedException {
+        if (closed) {
+            throw new InterruptedException("RabbitMQ sink closed while " + changes.size() + " change(s) were not confirmed");
         }
     }
 
@@ -119,7 +121,10 @@ public final class RabbitMqSink implements BatchHandler, AutoCloseable {
         }
     }
 
-    /** Ends a wait for the broker (the waiting {@link #handle} throws) and closes the connection. */
+    /**
+     * Ends a wait for the broker (the waiting {@link #handle} throws) and closes the connections. Close the
+     * consumer first: a sink closed under a running consumer fails its batch like any handler failure.
+     */
     @Override
     public void close() {
         closed = true;
