@@ -3,6 +3,7 @@ package dev.epidemic.cli.daemon;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.epidemic.engine.Databases;
 import dev.epidemic.sink.nats.NatsSink;
+import dev.epidemic.sink.rabbitmq.RabbitMqSink;
 
 import java.util.List;
 import java.util.Map;
@@ -38,8 +39,8 @@ public record DaemonConfig(Database database, String plugins, List<Consumer> con
     public record Handler(@JsonProperty("class") String className, Map<String, String> properties) {
     }
 
-    /** A built-in sink: exactly one is given. */
-    public record Sink(Stdout stdout, Webhook webhook, NatsSink.Settings nats) {
+    /** A built-in sink: exactly one of them is given. */
+    public record Sink(Stdout stdout, Webhook webhook, NatsSink.Settings nats, RabbitMqSink.Settings rabbitmq) {
     }
 
     /** Prints each change as one JSON line on standard output, in {@code format} (docs/formats.md). */

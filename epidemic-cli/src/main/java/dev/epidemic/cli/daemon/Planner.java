@@ -9,6 +9,7 @@ import dev.epidemic.cli.StartPoints;
 import dev.epidemic.cli.sink.StdoutSink;
 import dev.epidemic.cli.sink.WebhookSink;
 import dev.epidemic.engine.Databases;
+import dev.epidemic.sink.rabbitmq.RabbitMqSink;
 import dev.epidemic.format.ChangeFormat;
 import dev.epidemic.sink.nats.NatsSink;
 
@@ -269,8 +270,8 @@ public final class Planner {
     }
 
     private HandlerClasses.Made sink(String path, DaemonConfig.Sink sink) {
-        if (Stream.of(sink.stdout(), sink.webhook(), sink.nats()).filter(Objects::nonNull).count() != 1) {
-            problems.add(path, "give exactly one of stdout, webhook and nats");
+        if (Stream.of(sink.stdout(), sink.webhook(), sink.nats(), sink.rabbitmq()).filter(Objects::nonNull).count() != 1) {
+            problems.add(path, "give exactly one of stdout, webhook, nats and rabbitmq");
             return null;
         }
         if (sink.nats() != null) {
@@ -280,7 +281,32 @@ public final class Planner {
             ChangeFormat format = format(path + ".stdout.format", sink.stdout().format());
             return format == null ? null : new HandlerClasses.Made(DaemonPlan.Kind.CHANGE, new StdoutSink(stdout, format), null);
         }
+        if (sink.rabbitmq() != null) {
+            return rabbitmq(path + ".rabbitmq", sink.rabbitmq());
+        }
         return webhook(path + ".webhook", sink.webhook());
+    }
+
+    private HandlerClasses.Made rabbitmq(String path, RabbitMqSink.Settings settings) {
+        secrets.addAll(settings.secrets());
+        List<String> found = settings.problems();
+        found.forEach(line -> addKeyed(path, line));
+        if (!found.isEmpty()) {
+            return null;
+        }
+        try {
+            RabbitMqSink sink = new RabbitMqSink(settings, ChangeFormat.named(settings.format() == null ? "epidemic" : settings.format().strip(), dataSource));
+            return new HandlerClasses.Made(DaemonPlan.Kind.BATCH, sink, null);
+        } catch (InvalidInputException e) {
+            addKeyed(path, e.getMessage().substring("rabbitmq.".length()));
+            return null;
+        }
+    }
+
+    /** A sink's problem line, {@code key: message}, under the sink's path. */
+    private void addKeyed(String path, String line) {
+        int colon = line.indexOf(": ");
+        problems.add(path + "." + line.substring(0, colon), line.substring(colon + 2));
     }
 
     private HandlerClasses.Made webhook(String path, DaemonConfig.Webhook webhook) {
