@@ -203,7 +203,8 @@ public final class RedisSink implements BatchHandler, AutoCloseable {
         int timeout = (int) (settings.timeout() == null ? DEFAULT_TIMEOUT : Durations.parse(settings.timeout())).toMillis();
         DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)
-                .database(address.database()).ssl(address.tls()).clientName("epidemic");
+                .database(address.database()).ssl(address.tls()).clientName("epidemic")
+                .autoNegotiateProtocol(false); // Jedis speaks RESP2 with any Redis; negotiating would only log a warning
         String user = settings.username() != null ? settings.username().strip() : address.user();
         String password = password(settings);
         if (user != null) {
