@@ -2,6 +2,7 @@ package dev.epidemic.cli.daemon;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.epidemic.engine.Databases;
+import dev.epidemic.sink.redis.RedisSink;
 
 import java.util.List;
 import java.util.Map;
@@ -37,8 +38,8 @@ public record DaemonConfig(Database database, String plugins, List<Consumer> con
     public record Handler(@JsonProperty("class") String className, Map<String, String> properties) {
     }
 
-    /** A built-in sink: exactly one of the two is given. */
-    public record Sink(Stdout stdout, Webhook webhook) {
+    /** A built-in sink: exactly one of them is given. */
+    public record Sink(Stdout stdout, Webhook webhook, RedisSink.Settings redis) {
     }
 
     /** Prints each change as one JSON line on standard output, in {@code format} (docs/formats.md). */

@@ -10,6 +10,7 @@ import dev.epidemic.cli.sink.StdoutSink;
 import dev.epidemic.cli.sink.WebhookSink;
 import dev.epidemic.engine.Databases;
 import dev.epidemic.format.ChangeFormat;
+import dev.epidemic.sink.redis.RedisSink;
 
 import java.io.IOException;
 import javax.sql.DataSource;
@@ -259,9 +260,13 @@ public final class Planner {
     }
 
     private HandlerClasses.Made sink(String path, DaemonConfig.Sink sink) {
-        if ((sink.stdout() == null) == (sink.webhook() == null)) {
-            problems.add(path, "give exactly one of stdout and webhook");
+        long given = java.util.stream.Stream.of(sink.stdout(), sink.webhook(), sink.redis()).filter(Objects::nonNull).count();
+        if (given != 1) {
+            problems.add(path, "give exactly one of stdout, webhook and redis");
             return null;
+        }
+        if (sink.redis() != null) {
+            return redis(path + ".redis", sink.redis());
         }
         if (sink.stdout() != null) {
             ChangeFormat format = format(path + ".stdout.format", sink.stdout().format());
@@ -304,6 +309,18 @@ public final class Planner {
         WebhookSink sink = new WebhookSink(url, webhook.secret() == null || webhook.secret().isEmpty() ? null : webhook.secret(),
                 timeout, batch, headers, format);
         return new HandlerClasses.Made(batch == 1 ? DaemonPlan.Kind.CHANGE : DaemonPlan.Kind.BATCH, sink, null);
+    }
+
+    private HandlerClasses.Made redis(String path, RedisSink.Settings settings) {
+        if (settings.password() != null && !settings.password().isEmpty()) {
+            secrets.add(settings.password());
+        }
+        List<RedisSink.Problem> found = RedisSink.problems(settings);
+        found.forEach(problem -> problems.add(path + "." + problem.key(), problem.message()));
+        if (!found.isEmpty()) {
+            return null;
+        }
+        return new HandlerClasses.Made(DaemonPlan.Kind.BATCH, new RedisSink(settings, dataSource), null);
     }
 
     /** The sink's format: {@code epidemic} when not given. */
