@@ -116,7 +116,7 @@ class RedisDaemonTest {
     @Test
     void wrongOrMissingRedisKeysAreExit2WithOneLineNamingTheKeyPath() throws Exception {
         assertThat(refused("strem: x\nurl: redis://127.0.0.1")).containsExactly(
-                "consumers[0].tables[0].sink.redis.strem: unknown key; expected one of url, username, password, password-file, stream, maxlen, format, timeout");
+                "consumers[0].tables[0].sink.redis.strem: unknown key; expected one of url, username, password, password-file, stream, maxlen, format, timeout, tls-ca-file");
         assertThat(refused("stream: x")).containsExactly(
                 "consumers[0].tables[0].sink.redis.url: missing required key; write redis://HOST[:PORT][/DATABASE] or rediss:// for TLS");
         assertThat(refused("url: http://127.0.0.1\ntimeout: soon\nmaxlen: 0\nstream: '{db}:{table}'")).containsExactly(

@@ -82,40 +82,46 @@ public final class RedisSink implements BatchHandler, AutoCloseable {
      * @param maxlen       when given, each {@code XADD} trims the stream to about this many entries ({@code MAXLEN ~})
      * @param format       {@code epidemic} (null), {@code debezium} or {@code cloudevents}
      * @param timeout      connect and reply timeout, e.g. {@code 10s} (null), {@code 500ms}
+     * @param tlsCaFile    with {@code rediss://}: a PEM file of the certificates that may sign Redis' certificate; null
+     *                     for the JVM's trust store. The host name is verified against the certificate either way.
      */
     public record Settings(String url, String username, String password, String passwordFile, String stream, Long maxlen,
-                           String format, String timeout) {
+                           String format, String timeout, String tlsCaFile) {
 
         /** Settings with only the URL; every other key takes its default. */
         public static Settings of(String url) {
-            return new Settings(url, null, null, null, null, null, null, null);
+            return new Settings(url, null, null, null, null, null, null, null, null);
         }
 
         public Settings withStream(String template) {
-            return new Settings(url, username, password, passwordFile, template, maxlen, format, timeout);
+            return new Settings(url, username, password, passwordFile, template, maxlen, format, timeout, tlsCaFile);
         }
 
         public Settings withFormat(String name) {
-            return new Settings(url, username, password, passwordFile, stream, maxlen, name, timeout);
+            return new Settings(url, username, password, passwordFile, stream, maxlen, name, timeout, tlsCaFile);
         }
 
         public Settings withMaxlen(Long entries) {
-            return new Settings(url, username, password, passwordFile, stream, entries, format, timeout);
+            return new Settings(url, username, password, passwordFile, stream, entries, format, timeout, tlsCaFile);
         }
 
         public Settings withCredentials(String user, String secret) {
-            return new Settings(url, user, secret, passwordFile, stream, maxlen, format, timeout);
+            return new Settings(url, user, secret, passwordFile, stream, maxlen, format, timeout, tlsCaFile);
+        }
+
+        public Settings withTlsCaFile(String pemFile) {
+            return new Settings(url, username, password, passwordFile, stream, maxlen, format, timeout, pemFile);
         }
 
         public Settings withTimeout(String duration) {
-            return new Settings(url, username, password, passwordFile, stream, maxlen, format, duration);
+            return new Settings(url, username, password, passwordFile, stream, maxlen, format, duration, tlsCaFile);
         }
 
         @Override
         public String toString() {
             return "Settings[url=" + RedisAddress.redact(url) + ", username=" + username + ", password=" + (password == null ? null : "***")
                     + ", password-file=" + passwordFile + ", stream=" + stream + ", maxlen=" + maxlen + ", format=" + format
-                    + ", timeout=" + timeout + "]";
+                    + ", timeout=" + timeout + ", tls-ca-file=" + tlsCaFile + "]";
         }
     }
 
@@ -175,6 +181,18 @@ public final class RedisSink implements BatchHandler, AutoCloseable {
                 problems.add(new Problem("timeout", "must be more than 0"));
             }
         }
+        if (settings.tlsCaFile() != null) {
+            if (settings.url() != null && !settings.url().strip().toLowerCase(Locale.ROOT).startsWith("rediss://")) {
+                problems.add(new Problem("tls-ca-file", "is for TLS only; write the url with rediss://"));
+            } else {
+                try {
+                    TlsTrust.fromPem(Path.of(settings.tlsCaFile().strip()));
+                } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+                    problems.add(new Problem("tls-ca-file", "cannot read certificates from " + settings.tlsCaFile().strip() + ": "
+                            + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage())));
+                }
+            }
+        }
         return List.copyOf(problems);
     }
 
@@ -212,6 +230,13 @@ public final class RedisSink implements BatchHandler, AutoCloseable {
         }
         if (password != null) {
             client.password(password);
+        }
+        if (settings.tlsCaFile() != null) {
+            try {
+                client.sslSocketFactory(TlsTrust.fromPem(Path.of(settings.tlsCaFile().strip())));
+            } catch (IOException | java.security.GeneralSecurityException e) {
+                throw new InvalidInputException("redis sink: tls-ca-file: cannot read certificates from " + settings.tlsCaFile() + ": " + e.getMessage());
+            }
         }
         this.pool = new JedisPool(new HostAndPort(address.host(), address.port()), client.build());
     }

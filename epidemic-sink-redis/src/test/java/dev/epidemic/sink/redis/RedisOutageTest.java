@@ -82,7 +82,7 @@ class RedisOutageTest {
                 admin.auth("admin-pass-1234");
                 admin.aclSetUser("writer", "on", ">s3cret-for-epidemic", "~epidemic:*", "+xadd", "+ping");
             }
-            RedisSink.Settings settings = new RedisSink.Settings(redis.url(), "writer", null, passwordFile.toString(), null, null, null, null);
+            RedisSink.Settings settings = new RedisSink.Settings(redis.url(), "writer", null, passwordFile.toString(), null, null, null, null, null);
             try (RedisSink sink = new RedisSink(settings, null)) {
                 sink.handle(List.of(new dev.epidemic.api.Change(1, 1, "public.items", dev.epidemic.api.Operation.INSERT,
                         java.util.Map.of("id", 1), null, java.util.Map.of("id", 1), java.time.Instant.now())));

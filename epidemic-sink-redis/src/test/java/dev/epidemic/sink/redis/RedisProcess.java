@@ -50,11 +50,17 @@ final class RedisProcess implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
+    /** Starts a server that speaks only TLS on its port, with this PEM certificate and key. */
+    static RedisProcess startTls(Path certificate, Path key) {
+        return start("--port", "0", "--tls-port", "TLS_PORT", "--tls-cert-file", certificate.toString(),
+                "--tls-key-file", key.toString(), "--tls-auth-clients", "no");
+    }
+
     /** Starts the server (again) on the same port and data, and waits until it answers. */
     void startAgain() {
         List<String> command = new ArrayList<>(List.of(SERVER, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", directory.toString(), "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"));
-        command.addAll(extra);
+        extra.forEach(option -> command.add(option.equals("TLS_PORT") ? Integer.toString(port) : option));
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(directory.resolve("server.log").toFile()).start();
@@ -62,6 +68,13 @@ final class RedisProcess implements AutoCloseable {
             throw new UncheckedIOException("cannot start " + SERVER, e);
         }
         long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < until && extra.contains("TLS_PORT")) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+                return; // it accepts connections; a plain PING would not be understood
+            } catch (IOException notYet) {
+                sleep(50);
+            }
+        }
         while (System.nanoTime() < until) {
             try (Jedis jedis = new Jedis("127.0.0.1", port)) {
                 jedis.ping();
