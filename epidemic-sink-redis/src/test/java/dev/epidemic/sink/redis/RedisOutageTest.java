@@ -103,6 +103,13 @@ class RedisOutageTest {
                         .isInstanceOf(RedisRefusedException.class).hasMessageContaining("NOPERM").hasMessageContaining("change 2 of public.items")
                         .hasMessageNotContaining("s3cret");
             }
+            // So is a wrong password: no amount of waiting makes it right
+            try (RedisSink sink = new RedisSink(RedisSink.Settings.of(redis.url()).withCredentials("writer", "wrong-password-5678"), null)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> sink.handle(List.of(new dev.epidemic.api.Change(3, 1, "public.items",
+                                dev.epidemic.api.Operation.INSERT, java.util.Map.of("id", 3), null, java.util.Map.of("id", 3), java.time.Instant.now()))))
+                        .isInstanceOf(RedisRefusedException.class).hasMessageContaining("WRONGPASS")
+                        .hasMessageNotContaining("wrong-password-5678");
+            }
         }
     }
 
