@@ -8,6 +8,7 @@ import dev.epidemic.testing.CapturedErr;
 import dev.epidemic.testing.Sql;
 import dev.epidemic.testing.TestDatabase;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.StreamEntryID;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * A Redis of the test's own (redis-server on a free port, append-only file synced on every write) that goes away
  * and comes back, and one that wants a password.
  */
+@Timeout(120) // a sink that waited for good instead of refusing would otherwise hang the build
 class RedisOutageTest {
 
     @Test

@@ -15,6 +15,7 @@ import dev.epidemic.testing.TestDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.resps.StreamEntry;
@@ -35,6 +36,7 @@ import static org.awaitility.Awaitility.await;
  * after a mixed workload, in each format; trimming; streams per operation; redelivery; a refused entry. Each
  * test writes to keys with a random prefix and deletes them.
  */
+@Timeout(120) // a sink that waited for good instead of refusing would otherwise hang the build
 class RedisSinkTest {
     static final String REDIS = System.getenv().getOrDefault("EPIDEMIC_TEST_REDIS", "redis://127.0.0.1:6379");
     private static final ObjectMapper JSON = new ObjectMapper();

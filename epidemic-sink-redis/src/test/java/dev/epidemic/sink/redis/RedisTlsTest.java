@@ -3,6 +3,7 @@ package dev.epidemic.sink.redis;
 import dev.epidemic.api.Change;
 import dev.epidemic.api.Operation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * made by the JDK's keytool: trusted through {@code tls-ca-file}, it writes; without it, the handshake fails
  * and the sink waits rather than falling back to plain text.
  */
+@Timeout(120) // a sink that waited for good instead of refusing would otherwise hang the build
 class RedisTlsTest {
     private static final Change INSERT = new Change(1, 1, "public.items", Operation.INSERT, Map.of("id", 1), null, Map.of("id", 1), Instant.now());
 
