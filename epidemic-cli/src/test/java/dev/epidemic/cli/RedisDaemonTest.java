@@ -42,6 +42,7 @@ class RedisDaemonTest {
     private String url;
     private String prefix;
     private Jedis redis;
+    private final List<CliProcess> daemons = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void databaseAndStreamPrefix() {
@@ -52,7 +53,8 @@ class RedisDaemonTest {
     }
 
     @AfterEach
-    void deleteStreams() {
+    void killDaemonsAndDeleteStreams() {
+        daemons.forEach(CliProcess::kill); // a failed test must not leave a daemon writing
         for (String key : redis.keys(prefix + "*")) {
             redis.del(key);
         }
@@ -79,7 +81,7 @@ class RedisDaemonTest {
         Path config = config("url: ${REDIS_URL}\nstream: '" + prefix + "{schema}.{table}'\ntimeout: 2s\n");
         Map<String, String> environment = Map.of("REDIS_URL", "redis://127.0.0.1:6379/0");
         String stream = prefix + "public.items";
-        CliProcess daemon = CliProcess.start(environment, "run", "--config", config.toString());
+        CliProcess daemon = started(CliProcess.start(environment, "run", "--config", config.toString()));
         daemon.awaitLog("Consumer to-redis started", START);
 
         List<Integer> inserted;
@@ -88,7 +90,7 @@ class RedisDaemonTest {
             await().atMost(START).until(() -> redis.xlen(stream) >= 200);
             daemon.kill();
             long beforeRestart = redis.xlen(stream);
-            CliProcess restarted = CliProcess.start(environment, "run", "--config", config.toString());
+            CliProcess restarted = started(CliProcess.start(environment, "run", "--config", config.toString()));
             restarted.awaitLog("Consumer to-redis started", START);
             await().atMost(START).until(() -> redis.xlen(stream) >= beforeRestart + 100);
             writer.close();
@@ -146,6 +148,11 @@ class RedisDaemonTest {
         Cli.Result result = Cli.run("run", "--config", config.toString());
         assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
         assertThat(result.errLines()).containsExactly("epidemic: " + config + ": consumers[0].tables[0].sink: give exactly one of stdout, webhook and redis");
+    }
+
+    private CliProcess started(CliProcess daemon) {
+        daemons.add(daemon);
+        return daemon;
     }
 
     private List<String> refused(String redisKeys) throws IOException {
