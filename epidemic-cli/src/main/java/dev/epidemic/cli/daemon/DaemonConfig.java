@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.epidemic.engine.Databases;
 import dev.epidemic.sink.nats.NatsSink;
 import dev.epidemic.sink.rabbitmq.RabbitMqSink;
+import dev.epidemic.sink.redis.RedisSink;
 
 import java.util.List;
 import java.util.Map;
@@ -40,7 +41,7 @@ public record DaemonConfig(Database database, String plugins, List<Consumer> con
     }
 
     /** A built-in sink: exactly one of them is given. */
-    public record Sink(Stdout stdout, Webhook webhook, NatsSink.Settings nats, RabbitMqSink.Settings rabbitmq) {
+    public record Sink(Stdout stdout, Webhook webhook, NatsSink.Settings nats, RabbitMqSink.Settings rabbitmq, RedisSink.Settings redis) {
     }
 
     /** Prints each change as one JSON line on standard output, in {@code format} (docs/formats.md). */

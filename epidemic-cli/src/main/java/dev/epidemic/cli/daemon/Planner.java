@@ -12,6 +12,7 @@ import dev.epidemic.engine.Databases;
 import dev.epidemic.sink.rabbitmq.RabbitMqSink;
 import dev.epidemic.format.ChangeFormat;
 import dev.epidemic.sink.nats.NatsSink;
+import dev.epidemic.sink.redis.RedisSink;
 
 import java.io.IOException;
 import javax.sql.DataSource;
@@ -270,12 +271,15 @@ public final class Planner {
     }
 
     private HandlerClasses.Made sink(String path, DaemonConfig.Sink sink) {
-        if (Stream.of(sink.stdout(), sink.webhook(), sink.nats(), sink.rabbitmq()).filter(Objects::nonNull).count() != 1) {
-            problems.add(path, "give exactly one of stdout, webhook, nats and rabbitmq");
+        if (Stream.of(sink.stdout(), sink.webhook(), sink.nats(), sink.rabbitmq(), sink.redis()).filter(Objects::nonNull).count() != 1) {
+            problems.add(path, "give exactly one of stdout, webhook, nats, rabbitmq and redis");
             return null;
         }
         if (sink.nats() != null) {
             return nats(path + ".nats", sink.nats());
+        }
+        if (sink.redis() != null) {
+            return redis(path + ".redis", sink.redis());
         }
         if (sink.stdout() != null) {
             ChangeFormat format = format(path + ".stdout.format", sink.stdout().format());
@@ -355,6 +359,18 @@ public final class Planner {
         }
         ChangeFormat format = format(path + ".format", settings.format());
         return format == null ? null : new HandlerClasses.Made(DaemonPlan.Kind.BATCH, new NatsSink(settings, format), null);
+    }
+
+    private HandlerClasses.Made redis(String path, RedisSink.Settings settings) {
+        if (settings.password() != null && !settings.password().isEmpty()) {
+            secrets.add(settings.password());
+        }
+        List<RedisSink.Problem> found = RedisSink.problems(settings);
+        found.forEach(problem -> problems.add(path + "." + problem.key(), problem.message()));
+        if (!found.isEmpty()) {
+            return null;
+        }
+        return new HandlerClasses.Made(DaemonPlan.Kind.BATCH, new RedisSink(settings, dataSource), null);
     }
 
     /** The sink's format: {@code epidemic} when not given. */
