@@ -215,7 +215,7 @@ class RabbitMqSinkDaemonTest {
                 .replace("rabbitmq: {exchange: x}", "{rabbitmq: {exchange: x}, stdout: {}}"));
         Cli.Result twoSinks = Cli.run("run", "--config", both.toString());
         assertThat(twoSinks.exitCode()).as(twoSinks.err()).isEqualTo(2);
-        assertThat(twoSinks.errLines()).containsExactly("epidemic: " + both + ": consumers[0].tables[0].sink: give exactly one of stdout, webhook and rabbitmq");
+        assertThat(twoSinks.errLines()).containsExactly("epidemic: " + both + ": consumers[0].tables[0].sink: give exactly one of stdout, webhook, nats, rabbitmq and redis");
     }
 
     @Test

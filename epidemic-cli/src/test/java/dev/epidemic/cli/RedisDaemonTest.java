@@ -147,7 +147,7 @@ class RedisDaemonTest {
                 """.formatted(url));
         Cli.Result result = Cli.run("run", "--config", config.toString());
         assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
-        assertThat(result.errLines()).containsExactly("epidemic: " + config + ": consumers[0].tables[0].sink: give exactly one of stdout, webhook and redis");
+        assertThat(result.errLines()).containsExactly("epidemic: " + config + ": consumers[0].tables[0].sink: give exactly one of stdout, webhook, nats, rabbitmq and redis");
     }
 
     private CliProcess started(CliProcess daemon) {
