@@ -7,6 +7,7 @@ import dev.epidemic.api.InvalidInputException;
 import dev.epidemic.api.StartFrom;
 import dev.epidemic.cli.StartPoints;
 import dev.epidemic.cli.sink.StdoutSink;
+import dev.epidemic.config.DurationText;
 import dev.epidemic.cli.sink.WebhookSink;
 import dev.epidemic.engine.Databases;
 import dev.epidemic.sink.rabbitmq.RabbitMqSink;
@@ -439,9 +440,9 @@ public final class Planner {
         if (text == null) {
             return otherwise;
         }
-        Duration duration = Durations.parse(text);
+        Duration duration = DurationText.parse(text);
         if (duration == null) {
-            problems.add(path, Durations.problem(text));
+            problems.add(path, DurationText.problem(text));
         }
         return duration;
     }

@@ -7,7 +7,7 @@ import dev.epidemic.api.RejectedChangeException;
 import dev.epidemic.format.ChangeFormat;
 import dev.epidemic.format.Message;
 import dev.epidemic.sink.nats.internal.Backoff;
-import dev.epidemic.sink.nats.internal.DurationText;
+import dev.epidemic.config.DurationText;
 import dev.epidemic.sink.nats.internal.Failures;
 import dev.epidemic.sink.nats.internal.NatsLink;
 import dev.epidemic.sink.nats.internal.Refused;

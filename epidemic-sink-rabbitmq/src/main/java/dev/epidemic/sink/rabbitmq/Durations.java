@@ -1,38 +1,21 @@
 package dev.epidemic.sink.rabbitmq;
 
-import java.math.BigDecimal;
+import dev.epidemic.config.DurationText;
+
 import java.time.Duration;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** Durations as the daemon's configuration writes them: a number and a unit, {@code 200ms}, {@code 5s}, {@code 1.5m}, {@code 1h}. */
+/** The configuration's durations ({@link DurationText}), no longer than the client's int milliseconds. */
 final class Durations {
-    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
-
     private Durations() {
     }
 
-    /** The duration, or null when {@code text} is not one (the caller names the key). */
+    /** The duration, or null when {@code text} is not one or is too long for the client. */
     static Duration parse(String text) {
-        Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            return null;
-        }
-        BigDecimal millisPerUnit = switch (m.group(2)) {
-            case "ms" -> BigDecimal.ONE;
-            case "s" -> BigDecimal.valueOf(1_000);
-            case "m" -> BigDecimal.valueOf(60_000);
-            default -> BigDecimal.valueOf(3_600_000);
-        };
-        BigDecimal millis = new BigDecimal(m.group(1)).multiply(millisPerUnit);
-        if (millis.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
-            return null; // the client takes timeouts as int milliseconds
-        }
-        return Duration.ofMillis(millis.longValue());
+        Duration duration = DurationText.parse(text);
+        return duration == null || duration.toMillis() > Integer.MAX_VALUE ? null : Duration.ofMillis(duration.toMillis());
     }
 
     static String problem(String text) {
-        return "'" + text + "' is not a duration; write a number and a unit: ms, s, m or h (e.g. 200ms, 5s, 1m)";
+        return DurationText.problem(text);
     }
 }

@@ -1,4 +1,4 @@
-package dev.epidemic.sink.nats.internal;
+package dev.epidemic.config;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * Durations as the daemon's configuration writes them: a number and a unit, {@code 200ms}, {@code 5s},
- * {@code 1.5m}, {@code 1h} (the same syntax as the daemon's other keys).
+ * {@code 1.5m}, {@code 1h}: one syntax for the daemon's keys and every sink's.
  */
 public final class DurationText {
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");

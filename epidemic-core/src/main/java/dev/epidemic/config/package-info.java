@@ -1,0 +1,4 @@
+/**
+ * Shared by the daemon and the sink modules for reading their configuration; not part of the API.
+ */
+package dev.epidemic.config;
