@@ -10,17 +10,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -85,36 +80,6 @@ class DaemonProcessTest {
         return Instant.ofEpochSecond(micros / 1_000_000, (micros % 1_000_000) * 1000);
     }
 
-    /** Inserts one row about every 5 ms, each in its own transaction, until closed. */
-    private static final class Writer implements AutoCloseable {
-        final List<Integer> inserted = new CopyOnWriteArrayList<>();
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final Thread thread;
-
-        Writer(String url) {
-            thread = new Thread(() -> {
-                try (Connection c = DriverManager.getConnection(url);
-                     PreparedStatement insert = c.prepareStatement("INSERT INTO items VALUES (?, 'x')")) {
-                    for (int id = 1; !stop.get(); id++) {
-                        insert.setInt(1, id);
-                        insert.executeUpdate();
-                        inserted.add(id);
-                        Thread.sleep(5);
-                    }
-                } catch (SQLException | InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, "writer");
-            thread.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop.set(true);
-            thread.join();
-        }
-    }
-
     @Test
     void twoDaemonsDispatchOneAtATimeAndTheStandbyTakesOverAfterKill9WithoutLosingAnything() throws Exception {
         // Given two daemons with the same configuration, the handler in a plugins directory (option and key)
@@ -130,7 +95,7 @@ class DaemonProcessTest {
 
         Instant killed;
         List<Integer> inserted;
-        try (Writer writer = new Writer(url)) {
+        try (RowInserter writer = new RowInserter(url)) {
             // When changes flow, exactly one of them dispatches
             await().atMost(START).until(() -> handled(url).size() >= 100);
             assertThat(handled(url)).extracting(Handling::pid).containsOnly(first.pid());
@@ -179,7 +144,7 @@ class DaemonProcessTest {
         assertThat(daemon.psArgs()).contains("run --config").doesNotContain(password);
 
         List<Integer> inserted;
-        try (Writer writer = new Writer(url)) {
+        try (RowInserter writer = new RowInserter(url)) {
             // When it is sent SIGTERM while changes flow
             await().atMost(START).until(() -> handled(url).size() >= 50);
             daemon.terminate();

@@ -14,8 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -23,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -85,7 +82,7 @@ class RedisDaemonTest {
         daemon.awaitLog("Consumer to-redis started", START);
 
         List<Integer> inserted;
-        try (Writer writer = new Writer(url)) {
+        try (RowInserter writer = new RowInserter(url)) {
             // When it is killed while changes flow, and started again
             await().atMost(START).until(() -> redis.xlen(stream) >= 200);
             daemon.kill();
@@ -175,33 +172,4 @@ class RedisDaemonTest {
         return rows;
     }
 
-    /** Inserts one row about every 5 ms, each in its own transaction, until closed. */
-    private static final class Writer implements AutoCloseable {
-        final List<Integer> inserted = new CopyOnWriteArrayList<>();
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final Thread thread;
-
-        Writer(String url) {
-            thread = new Thread(() -> {
-                try (Connection c = DriverManager.getConnection(url);
-                     PreparedStatement insert = c.prepareStatement("INSERT INTO items VALUES (?, 'x')")) {
-                    for (int id = 1; !stop.get(); id++) {
-                        insert.setInt(1, id);
-                        insert.executeUpdate();
-                        inserted.add(id);
-                        Thread.sleep(5);
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, "writer");
-            thread.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop.set(true);
-            thread.join();
-        }
-    }
 }
